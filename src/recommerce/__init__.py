@@ -1,0 +1,1 @@
+"""recommerce: store nodes and central services for a chain of second-hand stores."""

@@ -1,0 +1,321 @@
+"""The buying counter's handler: one purchase, its register entries, its items and its event,
+written in one unit of work that commits at the end or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from recommerce.buyback.payment import check_payment
+from recommerce.buyback.ports import BuyingUnitOfWork, IdentityKeys
+from recommerce.buyback.purchase import Purchase, PurchaseLine, RecordPurchase
+from recommerce.buyback.quote import ArgusPort
+from recommerce.buyback.seller import check_seller_may_sell
+from recommerce.buyback.watchlist import WatchlistEntry, normalise_serial, validate_imei
+from recommerce.catalog.model import Article, Category
+from recommerce.clock import Clock
+from recommerce.errors import DomainError, ErrorCode
+from recommerce.ids import new_id
+from recommerce.inventory.labels import label_code
+from recommerce.inventory.model import Item
+from recommerce.money import Money, total
+from recommerce.registers.police import (
+    EntryKind,
+    RegisterBook,
+    RegisteredObject,
+    RegisterEntry,
+    group_into_entries,
+)
+from recommerce.sync.events import PURCHASE_RECORDED, Event
+
+
+@dataclass(frozen=True, slots=True)
+class BuyingPolicy:
+    store_number: int
+    # Cash paid to the same seller within this window counts toward one cap (rule B.9).
+    cash_split_window: timedelta = timedelta(hours=24)
+    # The precious-metals seller may withdraw within this time; no resale meanwhile (rule A.8, ?).
+    precious_metal_hold: timedelta = timedelta(hours=48)
+    provenance: str = "achat à un particulier"
+
+
+class SerialOnWatchlist(DomainError):
+    code = ErrorCode.SERIAL_ON_WATCHLIST
+
+    def __init__(self, matches: list[WatchlistEntry]) -> None:
+        serials = ", ".join(m.serial for m in matches)
+        super().__init__(
+            f"serial {serials} is on the chain's watchlist of stolen goods: the purchase is "
+            "refused and the manager has been alerted",
+            field="lines",
+            serials=[m.serial for m in matches],
+        )
+        self.matches = matches
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckedLine:
+    line: PurchaseLine
+    article: Article
+    category: Category
+    serials: tuple[str, ...]
+
+
+def _check_line(index: int, line: PurchaseLine, uow: BuyingUnitOfWork) -> _CheckedLine:
+    where = f"lines[{index}]"
+    article = uow.catalog.article(line.article_id)
+    if article is None:
+        raise DomainError(
+            f"no article {line.article_id!r} in the catalogue",
+            code=ErrorCode.ARTICLE_NOT_FOUND,
+            field=f"{where}.article_id",
+        )
+    category = uow.catalog.category(article.category_code)
+    if category is None:  # the catalogue guarantees it; a broken row must not slip through
+        raise DomainError(
+            f"article {article.id} has no category", code=ErrorCode.ARTICLE_NOT_FOUND, field=where
+        )
+    if line.agreed_price <= Money.zero():
+        raise DomainError(
+            "the agreed price must be positive",
+            code=ErrorCode.INVALID_AMOUNT,
+            field=f"{where}.agreed_price",
+        )
+    serials: list[str] = []
+    if line.imei:
+        serials.append(validate_imei(line.imei, field=f"{where}.imei"))
+    if line.serial_number:
+        serial = normalise_serial(line.serial_number)
+        if not serial:
+            raise DomainError(
+                "the serial number is empty",
+                code=ErrorCode.INVALID_INPUT,
+                field=f"{where}.serial_number",
+            )
+        serials.append(serial)
+    if category.precious_metal and (not line.weight_grams or not line.fineness):
+        # R321-6-1 / business-rules A.8: the precious-metals register needs weight and fineness.
+        raise DomainError(
+            "precious metals need their weight and fineness",
+            code=ErrorCode.PRECIOUS_METAL_FACTS_MISSING,
+            field=f"{where}.weight_grams" if not line.weight_grams else f"{where}.fineness",
+        )
+    return _CheckedLine(line, article, category, tuple(serials))
+
+
+def _described(checked: _CheckedLine) -> str:
+    parts = [checked.line.description.strip()]
+    if checked.line.imei:
+        parts.append(f"IMEI {checked.serials[0]}")
+    if checked.line.serial_number:
+        parts.append(f"S/N {checked.serials[-1]}")
+    if checked.line.accessories:
+        parts.append("accessoires : " + ", ".join(checked.line.accessories))
+    return " ; ".join(p for p in parts if p)
+
+
+def record_purchase(
+    cmd: RecordPurchase,
+    uow_factory: Callable[[], BuyingUnitOfWork],
+    *,
+    argus: ArgusPort,
+    clock: Clock,
+    keys: IdentityKeys,
+    policy: BuyingPolicy,
+) -> Purchase:
+    """Buy objects from a member of the public (business-rules A.1-A.8, B.9-B.10).
+
+    Either everything is written — purchase, register entries, items with labels, outbox
+    event — or nothing is: a failed register write fails the purchase (rule A.1). A serial
+    on the watchlist refuses the purchase and leaves an alert for the manager (rule A.7).
+    """
+    try:
+        return _record(cmd, uow_factory(), argus=argus, clock=clock, keys=keys, policy=policy)
+    except SerialOnWatchlist as exc:
+        with uow_factory() as uow:
+            uow.watchlist.record_alert(
+                at=clock.now(),
+                staff_id=cmd.staff_id,
+                seller_name=cmd.seller.display_name,
+                matches=exc.matches,
+            )
+            uow.commit()
+        raise
+
+
+def _record(
+    cmd: RecordPurchase,
+    uow: BuyingUnitOfWork,
+    *,
+    argus: ArgusPort,
+    clock: Clock,
+    keys: IdentityKeys,
+    policy: BuyingPolicy,
+) -> Purchase:
+    now = clock.now()
+    if not cmd.lines:
+        raise DomainError("a purchase needs at least one object", field="lines")
+    check_seller_may_sell(cmd.seller, now.date())
+    with uow:
+        checked = [_check_line(i, line, uow) for i, line in enumerate(cmd.lines)]
+        hits = uow.watchlist.matches(s for c in checked for s in c.serials)
+        if hits:
+            raise SerialOnWatchlist(hits)
+        amount = total(c.line.agreed_price for c in checked)
+        precious = any(c.category.precious_metal for c in checked)
+        seller_key = keys.seller_key(cmd.seller.document)
+        check_payment(
+            cmd.payment,
+            amount=amount,
+            seller=cmd.seller,
+            precious_metal=precious,
+            cash_already_paid_to_seller=uow.purchases.cash_paid_to_seller_since(
+                seller_key, now - policy.cash_split_window
+            ),
+        )
+        purchase_id = new_id()
+        items: list[Item] = []
+        objects: dict[str, tuple[RegisterBook, RegisteredObject]] = {}
+        for c in checked:
+            code = label_code(policy.store_number, uow.items.next_label_sequence())
+            asking = (
+                c.line.asking_price
+                or argus.quote(c.article, c.line.grade, on=now.date()).resale_price
+            )
+            book = (
+                RegisterBook.PRECIOUS_METALS if c.category.precious_metal else RegisterBook.GENERAL
+            )
+            characteristics = f"{c.article.brand} {c.article.model}, grade {c.line.grade.value}"
+            if c.category.precious_metal:
+                characteristics += f", {c.line.weight_grams} g, titre {c.line.fineness}/1000"
+            objects[code] = (
+                book,
+                RegisteredObject(
+                    label_code=code,
+                    nature=c.category.name,
+                    characteristics=characteristics,
+                    description=_described(c),
+                    provenance=policy.provenance,
+                    price=c.line.agreed_price,
+                    serials=c.serials,
+                    weight_grams=c.line.weight_grams,
+                    fineness=c.line.fineness,
+                ),
+            )
+            items.append(
+                Item(
+                    id=new_id(),
+                    label_code=code,
+                    store_number=policy.store_number,
+                    article_id=c.article.id,
+                    grade=c.line.grade,
+                    purchase_id=purchase_id,
+                    purchase_price=c.line.agreed_price,
+                    asking_price=asking,
+                    vat_regime=c.line.vat_regime,
+                    register_number=0,  # set below, once the entry is numbered
+                    created_at=now,
+                    created_by=cmd.staff_id,
+                    serials=c.serials,
+                    accessories=c.line.accessories,
+                    description=c.line.description,
+                    resale_blocked_until=now + policy.precious_metal_hold
+                    if c.category.precious_metal
+                    else None,
+                    weight_grams=c.line.weight_grams,
+                    fineness=c.line.fineness,
+                )
+            )
+        entries = _register_entries(cmd, uow, objects, purchase_id=purchase_id, now=now)
+        number_of = {o.label_code: e.number for e in entries for o in e.objects}
+        for item in items:
+            item.register_number = number_of[item.label_code]
+            uow.items.add(item)
+        purchase = Purchase(
+            id=purchase_id,
+            store_number=policy.store_number,
+            occurred_at=now,
+            seller=cmd.seller,
+            seller_key=seller_key,
+            payment=cmd.payment,
+            total=amount,
+            staff_id=cmd.staff_id,
+            item_ids=tuple(i.id for i in items),
+            register_numbers=tuple((e.book.value, e.number) for e in entries),
+        )
+        uow.purchases.add(purchase)
+        uow.outbox.add(_purchase_recorded(purchase, items, entries))
+        uow.commit()
+    return purchase
+
+
+def _register_entries(
+    cmd: RecordPurchase,
+    uow: BuyingUnitOfWork,
+    objects: dict[str, tuple[RegisterBook, RegisteredObject]],
+    *,
+    purchase_id: str,
+    now: datetime,
+) -> list[RegisterEntry]:
+    entries: list[RegisterEntry] = []
+    for book in RegisterBook:
+        in_book = [o for b, o in objects.values() if b is book]
+        for group in group_into_entries(in_book, book=book, allow_lots=cmd.group_lots):
+            entry = RegisterEntry(
+                book=book,
+                number=uow.register.next_number(book),
+                recorded_at=now,
+                kind=EntryKind.ACQUISITION,
+                seller=cmd.seller,
+                objects=tuple(group),
+                payment_method=cmd.payment.method.value,
+                payment_summary=cmd.payment.summary(),
+                recorded_by=cmd.staff_id,
+                purchase_id=purchase_id,
+            )
+            uow.register.append(entry)
+            entries.append(entry)
+    return entries
+
+
+def _purchase_recorded(
+    purchase: Purchase, items: list[Item], entries: list[RegisterEntry]
+) -> Event:
+    # The seller's identity document stays in the store's register (GDPR minimisation, rule F.24).
+    return Event(
+        type=PURCHASE_RECORDED,
+        occurred_at=purchase.occurred_at,
+        payload={
+            "purchase_id": purchase.id,
+            "store_number": purchase.store_number,
+            "staff_id": purchase.staff_id,
+            "payment_method": purchase.payment.method.value,
+            "total_cents": purchase.total.cents,
+            "seller_key": purchase.seller_key,
+            "register_entries": [
+                {
+                    "book": e.book.value,
+                    "number": e.number,
+                    "labels": [o.label_code for o in e.objects],
+                }
+                for e in entries
+            ],
+            "items": [
+                {
+                    "item_id": i.id,
+                    "label_code": i.label_code,
+                    "article_id": i.article_id,
+                    "grade": i.grade.value,
+                    "purchase_price_cents": i.purchase_price.cents,
+                    "asking_price_cents": i.asking_price.cents,
+                    "vat_regime": i.vat_regime.value,
+                    "register_number": i.register_number,
+                    "resale_blocked_until": i.resale_blocked_until.isoformat()
+                    if i.resale_blocked_until
+                    else None,
+                }
+                for i in items
+            ],
+        },
+    )

@@ -1,0 +1,1 @@
+"""Catalogue: articles, categories and the grade scale, owned by central."""

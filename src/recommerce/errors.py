@@ -1,0 +1,74 @@
+"""The one error shape: a business error carries a stable code, a message and the field at fault.
+
+The apps map these to RFC 9457 problem+json; the CLI prints the message.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    # input
+    INVALID_INPUT = "invalid_input"
+    INVALID_GTIN = "invalid_gtin"
+    INVALID_IMEI = "invalid_imei"
+    INVALID_IBAN = "invalid_iban"
+    INVALID_AMOUNT = "invalid_amount"
+    # lookups
+    NOT_FOUND = "not_found"
+    ARTICLE_NOT_FOUND = "article_not_found"
+    ITEM_NOT_FOUND = "item_not_found"
+    REGISTER_ENTRY_NOT_FOUND = "register_entry_not_found"
+    # buying from the public (business-rules.md A, B)
+    SELLER_UNDER_18 = "seller_under_18"
+    IDENTITY_DOCUMENT_EXPIRED = "identity_document_expired"
+    IDENTITY_FIELD_MISSING = "identity_field_missing"
+    SERIAL_ON_WATCHLIST = "serial_on_watchlist"
+    CASH_LIMIT_EXCEEDED = "cash_limit_exceeded"
+    CASH_SPLIT_SUSPECTED = "cash_split_suspected"
+    PRECIOUS_METAL_CASH_FORBIDDEN = "precious_metal_cash_forbidden"
+    PRECIOUS_METAL_FACTS_MISSING = "precious_metal_facts_missing"
+    ACCOUNT_NOT_IN_SELLER_NAME = "account_not_in_seller_name"
+    PAYMENT_DETAILS_MISSING = "payment_details_missing"
+    # stock
+    ITEM_STATUS_TRANSITION_FORBIDDEN = "item_status_transition_forbidden"
+    # staff
+    NOT_AUTHENTICATED = "not_authenticated"
+    FORBIDDEN = "forbidden"
+    USERNAME_TAKEN = "username_taken"
+    CONFLICT = "conflict"
+
+
+class DomainError(Exception):
+    """A refused business operation. Nothing has been changed when it is raised."""
+
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        field: str | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Forbidden(DomainError):
+    code = ErrorCode.FORBIDDEN
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT

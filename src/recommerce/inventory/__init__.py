@@ -1,0 +1,1 @@
+"""Inventory: items, their status lifecycle and their labels."""

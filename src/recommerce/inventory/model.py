@@ -1,0 +1,89 @@
+"""Items: one physical object each, with a status lifecycle enforced in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from recommerce.catalog.model import Grade
+from recommerce.errors import DomainError, ErrorCode
+from recommerce.money import Money
+
+
+class ItemStatus(StrEnum):
+    IN_STOCK = "in_stock"  # on the shelf, can be sold at the till or reserved online
+    RESERVED = "reserved"  # locked by the owning store for an online order
+    SOLD = "sold"  # sold at the till or online
+    IN_TRANSIT = "in_transit"  # moving between two stores; owned by neither till
+    TO_REPAIR = "to_repair"  # off the shelf until repaired (e.g. returned faulty)
+    SCRAPPED = "scrapped"  # destroyed or recycled; final
+    WITHDRAWN = "withdrawn"  # given back to the seller (withdrawal period, deposit); final
+
+
+class VatRegime(StrEnum):
+    # Bought from an individual: VAT on the margin only (CGI art. 297 A).
+    MARGIN = "margin"
+    # Bought on an invoice with deductible VAT: normal VAT on the full price.
+    NORMAL = "normal"
+
+
+# The allowed moves of an item, as data: the only place that says what may follow what.
+ALLOWED_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
+    ItemStatus.IN_STOCK: frozenset(
+        {
+            ItemStatus.RESERVED,
+            ItemStatus.SOLD,
+            ItemStatus.IN_TRANSIT,
+            ItemStatus.TO_REPAIR,
+            ItemStatus.SCRAPPED,
+            ItemStatus.WITHDRAWN,
+        }
+    ),
+    ItemStatus.RESERVED: frozenset({ItemStatus.IN_STOCK, ItemStatus.SOLD}),
+    ItemStatus.SOLD: frozenset({ItemStatus.IN_STOCK, ItemStatus.TO_REPAIR}),  # a return
+    ItemStatus.IN_TRANSIT: frozenset({ItemStatus.IN_STOCK}),
+    ItemStatus.TO_REPAIR: frozenset({ItemStatus.IN_STOCK, ItemStatus.SCRAPPED}),
+    ItemStatus.SCRAPPED: frozenset(),
+    ItemStatus.WITHDRAWN: frozenset(),
+}
+
+
+@dataclass(slots=True)
+class Item:
+    """One physical object in the chain's custody; the unit of stock."""
+
+    id: str
+    label_code: str
+    store_number: int
+    article_id: str
+    grade: Grade
+    purchase_id: str
+    purchase_price: Money
+    asking_price: Money
+    vat_regime: VatRegime
+    register_number: int  # order number of its police-register entry (rule A.3)
+    created_at: datetime
+    created_by: str
+    status: ItemStatus = ItemStatus.IN_STOCK
+    serials: tuple[str, ...] = ()
+    accessories: tuple[str, ...] = ()
+    description: str = ""
+    # Precious metals may not be resold or melted before the withdrawal period ends (rule A.8).
+    resale_blocked_until: datetime | None = None
+    weight_grams: str | None = None
+    fineness: int | None = None
+    history: list[tuple[ItemStatus, ItemStatus]] = field(default_factory=list)
+
+    def set_status(self, new: ItemStatus) -> None:
+        """Move the item to `new`, or refuse if the lifecycle does not allow it."""
+        if new not in ALLOWED_TRANSITIONS[self.status]:
+            raise DomainError(
+                f"item {self.label_code} cannot go from {self.status.value} to {new.value}",
+                code=ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN,
+                field="status",
+                current=self.status.value,
+                requested=new.value,
+            )
+        self.history.append((self.status, new))
+        self.status = new

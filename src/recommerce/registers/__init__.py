@@ -1,0 +1,1 @@
+"""Legal registers: the police register of acquisitions, and its precious-metals twin."""

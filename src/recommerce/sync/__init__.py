@@ -1,0 +1,1 @@
+"""Sync vocabulary shared by store and central: events, the outbox and the feed."""

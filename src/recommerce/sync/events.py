@@ -1,0 +1,27 @@
+"""Events written to the outbox in the business transaction; they double as the sync vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from recommerce.ids import new_id
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact that happened in a store. `seq` is assigned when it enters the outbox."""
+
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    event_id: str = field(default_factory=new_id)
+    schema_version: int = SCHEMA_VERSION
+
+
+PURCHASE_RECORDED = "PurchaseRecorded"
+REGISTER_ENTRY_CORRECTED = "RegisterEntryCorrected"
+ITEM_STATUS_CHANGED = "ItemStatusChanged"
