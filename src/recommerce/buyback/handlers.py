@@ -215,6 +215,7 @@ def _record(
                     asking_price=asking,
                     vat_regime=c.line.vat_regime,
                     register_number=0,  # set below, once the entry is numbered
+                    register_book=book.value,
                     created_at=now,
                     created_by=cmd.staff_id,
                     serials=c.serials,
@@ -227,11 +228,8 @@ def _record(
                     fineness=c.line.fineness,
                 )
             )
-        entries = _register_entries(cmd, uow, objects, purchase_id=purchase_id, now=now)
+        entries = _number_entries(cmd, uow, objects, purchase_id=purchase_id, now=now)
         number_of = {o.label_code: e.number for e in entries for o in e.objects}
-        for item in items:
-            item.register_number = number_of[item.label_code]
-            uow.items.add(item)
         purchase = Purchase(
             id=purchase_id,
             store_number=policy.store_number,
@@ -245,12 +243,17 @@ def _record(
             register_numbers=tuple((e.book.value, e.number) for e in entries),
         )
         uow.purchases.add(purchase)
+        for entry in entries:
+            uow.register.append(entry)
+        for item in items:
+            item.register_number = number_of[item.label_code]
+            uow.items.add(item)
         uow.outbox.add(_purchase_recorded(purchase, items, entries))
         uow.commit()
     return purchase
 
 
-def _register_entries(
+def _number_entries(
     cmd: RecordPurchase,
     uow: BuyingUnitOfWork,
     objects: dict[str, tuple[RegisterBook, RegisteredObject]],
@@ -274,7 +277,6 @@ def _register_entries(
                 recorded_by=cmd.staff_id,
                 purchase_id=purchase_id,
             )
-            uow.register.append(entry)
             entries.append(entry)
     return entries
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from recommerce.buyback.purchase import Purchase
 from recommerce.buyback.seller import IdentityDocument
@@ -54,15 +55,26 @@ class Outbox(Protocol):
 class BuyingUnitOfWork(Protocol):
     """One database transaction: everything written through it commits together or not at all."""
 
-    catalog: Catalog
-    purchases: Purchases
-    register: PoliceRegister
-    items: Items
-    watchlist: Watchlist
-    outbox: Outbox
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def purchases(self) -> Purchases: ...
+    @property
+    def register(self) -> PoliceRegister: ...
+    @property
+    def items(self) -> Items: ...
+    @property
+    def watchlist(self) -> Watchlist: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
-    def __enter__(self) -> BuyingUnitOfWork: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
     def commit(self) -> None: ...
 
 

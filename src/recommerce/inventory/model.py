@@ -63,6 +63,7 @@ class Item:
     asking_price: Money
     vat_regime: VatRegime
     register_number: int  # order number of its police-register entry (rule A.3)
+    register_book: str  # which register holds that entry: general or precious_metals
     created_at: datetime
     created_by: str
     status: ItemStatus = ItemStatus.IN_STOCK

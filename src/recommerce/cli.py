@@ -1,0 +1,175 @@
+"""The `recommerce` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from recommerce.errors import DomainError
+
+app = typer.Typer(
+    help="recommerce: the store node and central of a second-hand chain.", no_args_is_help=True
+)
+store_app = typer.Typer(help="The store node: the server in each store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+console = Console()
+
+
+def _fail(exc: DomainError) -> None:
+    field = f" ({exc.field})" if exc.field else ""
+    console.print(f"[red]error:[/red] {exc.message}{field}")
+    raise typer.Exit(code=2)
+
+
+@store_app.command("init")
+def store_init(
+    demo_staff: Annotated[bool, typer.Option(help="Create the demo's staff accounts")] = False,
+    admin: Annotated[str | None, typer.Option(help="Create this admin username")] = None,
+    admin_password: Annotated[
+        str | None, typer.Option(envvar="RECOMMERCE_ADMIN_PASSWORD", help="Its password")
+    ] = None,
+) -> None:
+    """Create or upgrade the database (Alembic), load the starting catalogue."""
+    from recommerce.staff.model import Role
+    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.seed import DEMO_PASSWORD, seed_catalog, seed_demo_staff
+    from recommerce.store.services.staff import create_staff
+
+    node = bootstrap()
+    try:
+        with node.uow() as uow:
+            added = seed_catalog(uow.conn)
+            created = seed_demo_staff(uow.conn, at=node.clock.now()) if demo_staff else []
+            if admin:
+                if not admin_password:
+                    raise DomainError("give --admin-password", field="admin_password")
+                create_staff(
+                    uow.conn,
+                    username=admin,
+                    full_name=admin,
+                    role=Role.ADMIN,
+                    password=admin_password,
+                    at=node.clock.now(),
+                    created_by=None,
+                )
+                created.append(admin)
+            uow.commit()
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"database ready: {node.settings.effective_database_url}")
+    console.print(f"catalogue: {added} articles added")
+    for username in created:
+        hint = f" (password {DEMO_PASSWORD})" if demo_staff and username != admin else ""
+        console.print(f"staff account: {username}{hint}")
+
+
+@store_app.command("serve")
+def store_serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8001,
+) -> None:
+    """Run the store node (migrations are applied at start)."""
+    import uvicorn
+
+    from recommerce.store.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@store_app.command("demo")
+def store_demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8001,
+) -> None:
+    """Initialise a demo store on SQLite (catalogue, staff accounts) and run it."""
+    import uvicorn
+
+    from recommerce.store.app import create_app
+    from recommerce.store.seed import DEMO_PASSWORD, DEMO_STAFF
+
+    store_init(demo_staff=True)
+    base = f"http://{host}:{port}"
+    table = Table(title="recommerce demo store")
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("staff login", f"{base}/login")
+    table.add_row("API (OpenAPI)", f"{base}/docs")
+    table.add_row("health", f"{base}/healthz")
+    table.add_row("metrics", f"{base}/metrics")
+    for username, _, role in DEMO_STAFF:
+        table.add_row(f"login ({role.value})", f"{username} / {DEMO_PASSWORD}")
+    console.print(table)
+    console.print("Ctrl-C stops the store.")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@store_app.command("staff-add")
+def staff_add(
+    username: str,
+    full_name: str,
+    role: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create a staff account (roles: buyer, cashier, manager, admin)."""
+    from recommerce.staff.model import Role
+    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.services.staff import create_staff
+
+    try:
+        the_role = Role(role)
+    except ValueError:
+        console.print(f"[red]error:[/red] unknown role {role!r}: buyer, cashier, manager or admin")
+        raise typer.Exit(code=2) from None
+    node = bootstrap()
+    try:
+        with node.uow() as uow:
+            create_staff(
+                uow.conn,
+                username=username,
+                full_name=full_name,
+                role=the_role,
+                password=password,
+                at=node.clock.now(),
+                created_by=None,
+            )
+            uow.commit()
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"staff account {username} ({the_role.value}) created")
+
+
+@store_app.command("watchlist-import")
+def watchlist_import(
+    csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_user: Annotated[str, typer.Option("--as", help="Manager or admin username")],
+    source: Annotated[str, typer.Option(help="Who reported these serials")] = "import",
+) -> None:
+    """Import serials/IMEIs reported stolen from a CSV file."""
+    from sqlalchemy import select
+
+    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.db import tables as t
+    from recommerce.store.services.staff import member_from_row
+    from recommerce.store.services.watchlist import import_watchlist
+
+    node = bootstrap()
+    with node.uow() as uow:
+        row = uow.conn.execute(select(t.staff).where(t.staff.c.username == as_user)).first()
+    if row is None:
+        console.print(f"[red]error:[/red] no staff account {as_user!r}")
+        raise typer.Exit(code=2)
+    try:
+        count = import_watchlist(
+            node, member_from_row(row), csv_file.read_text(encoding="utf-8"), source=source
+        )
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"{count} serials on the watchlist")
+
+
+if __name__ == "__main__":
+    app()

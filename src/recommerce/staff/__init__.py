@@ -1,0 +1,1 @@
+"""Staff: accounts, roles and what each role may do."""

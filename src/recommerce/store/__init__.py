@@ -1,0 +1,1 @@
+"""The store node: the server in each store (API, staff screens, its own database)."""

@@ -1,0 +1,47 @@
+"""Typed dependencies: the store node and the staff member making the request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from recommerce.errors import DomainError, ErrorCode
+from recommerce.staff.model import StaffMember
+from recommerce.store.bootstrap import StoreNode
+from recommerce.store.services.staff import staff_for_token
+
+SESSION_COOKIE = "recommerce_session"
+
+
+def get_node(request: Request) -> StoreNode:
+    node: StoreNode = request.app.state.node
+    return node
+
+
+NodeDep = Annotated[StoreNode, Depends(get_node)]
+
+
+def request_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_staff(request: Request, node: NodeDep) -> StaffMember:
+    token = request_token(request)
+    member = None
+    if token:
+        with node.uow() as uow:
+            member = staff_for_token(uow.conn, token, at=node.clock.now())
+    if member is None:
+        raise DomainError(
+            "log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token",
+            code=ErrorCode.NOT_AUTHENTICATED,
+        )
+    return member
+
+
+StaffDep = Annotated[StaffMember, Depends(current_staff)]

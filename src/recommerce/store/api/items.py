@@ -1,0 +1,86 @@
+"""Stock: items and their printable labels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from recommerce.errors import ErrorCode, NotFound
+from recommerce.inventory.labels import LabelContent, render_png, render_svg
+from recommerce.inventory.model import Item, ItemStatus
+from recommerce.store.api.deps import NodeDep, StaffDep
+from recommerce.store.api.schemas import ItemOut
+from recommerce.store.bootstrap import StoreNode
+from recommerce.store.db import tables as t
+from recommerce.store.db.repositories import SqlCatalog, SqlItems, item_from_row
+
+router = APIRouter(prefix="/api/v1", tags=["stock"])
+
+
+@router.get("/items", response_model=list[ItemOut], summary="Items in this store's custody")
+def list_items(
+    node: NodeDep,
+    staff: StaffDep,
+    status: ItemStatus | None = None,
+    article_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ItemOut]:
+    query = select(t.items).order_by(t.items.c.created_at.desc(), t.items.c.label_code)
+    if status is not None:
+        query = query.where(t.items.c.status == status.value)
+    if article_id is not None:
+        query = query.where(t.items.c.article_id == article_id)
+    with node.uow() as uow:
+        rows = uow.conn.execute(query.limit(limit).offset(offset)).all()
+    return [ItemOut.of(item_from_row(r._mapping)) for r in rows]
+
+
+def _item(node: StoreNode, id_or_label: str) -> Item:
+    with node.uow() as uow:
+        item = SqlItems(uow.conn).get(id_or_label)
+    if item is None:
+        raise NotFound(f"no item {id_or_label!r}", code=ErrorCode.ITEM_NOT_FOUND, field="item")
+    return item
+
+
+@router.get("/items/{item}", response_model=ItemOut, summary="An item, by id or label code")
+def get_item(item: str, node: NodeDep, staff: StaffDep) -> ItemOut:
+    return ItemOut.of(_item(node, item))
+
+
+def _label(node: StoreNode, id_or_label: str) -> LabelContent:
+    item = _item(node, id_or_label)
+    with node.uow() as uow:
+        article = SqlCatalog(uow.conn).article(item.article_id)
+    price = str(item.asking_price).replace(".", ",")
+    return LabelContent(
+        code=item.label_code,
+        article_name=article.name if article else item.article_id,
+        grade=item.grade.value,
+        price=price,
+        register_number=item.register_number,
+        store_number=item.store_number,
+    )
+
+
+@router.get(
+    "/items/{item}/label.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+    summary="The item's label as SVG",
+)
+def label_svg(item: str, node: NodeDep, staff: StaffDep) -> Response:
+    return Response(render_svg(_label(node, item)), media_type="image/svg+xml")
+
+
+@router.get(
+    "/items/{item}/label.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+    summary="The item's label as PNG (300 dpi)",
+)
+def label_png(item: str, node: NodeDep, staff: StaffDep) -> Response:
+    return Response(render_png(_label(node, item)), media_type="image/png")

@@ -1,0 +1,73 @@
+"""The buying counter: record a purchase from the public."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from recommerce.buyback.handlers import record_purchase
+from recommerce.errors import NotFound
+from recommerce.inventory.model import Item
+from recommerce.staff.model import Permission
+from recommerce.store.api.deps import NodeDep, StaffDep
+from recommerce.store.api.schemas import ItemOut, PurchaseIn, PurchaseOut, RegisterRef
+from recommerce.store.db import tables as t
+from recommerce.store.db.repositories import item_from_row
+
+router = APIRouter(prefix="/api/v1", tags=["buying"])
+
+
+@router.post(
+    "/purchases",
+    response_model=PurchaseOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Buy objects from a member of the public",
+    description=(
+        "In one transaction: the purchase, its police-register entries, the items in stock "
+        "with their labels, and the outbox event. A refused purchase writes nothing."
+    ),
+)
+def create_purchase(body: PurchaseIn, node: NodeDep, staff: StaffDep) -> PurchaseOut:
+    staff.require(Permission.BUY)
+    purchase = record_purchase(
+        body.to_command(staff.id),
+        node.uow,
+        argus=node.argus,
+        clock=node.clock,
+        keys=node.vault,
+        policy=node.policy,
+    )
+    return get_purchase(purchase.id, node, staff)
+
+
+@router.get("/purchases/{purchase_id}", response_model=PurchaseOut)
+def get_purchase(purchase_id: str, node: NodeDep, staff: StaffDep) -> PurchaseOut:
+    staff.require(Permission.BUY)
+    with node.uow() as uow:
+        row = uow.conn.execute(select(t.purchases).where(t.purchases.c.id == purchase_id)).first()
+        if row is None:
+            raise NotFound(f"no purchase {purchase_id!r}", field="purchase_id")
+        items: list[Item] = [
+            item_from_row(r._mapping)
+            for r in uow.conn.execute(
+                select(t.items)
+                .where(t.items.c.purchase_id == purchase_id)
+                .order_by(t.items.c.label_code)
+            )
+        ]
+        entries = uow.conn.execute(
+            select(t.police_register.c.book, t.police_register.c.number)
+            .where(t.police_register.c.purchase_id == purchase_id)
+            .order_by(t.police_register.c.book, t.police_register.c.number)
+        ).all()
+    return PurchaseOut(
+        id=row.id,
+        store_number=row.store_number,
+        occurred_at=row.occurred_at,
+        seller_name=row.seller_name,
+        payment_method=row.payment_method,
+        total_cents=row.total_cents,
+        staff_id=row.created_by,
+        register_entries=[RegisterRef(book=e.book, number=e.number) for e in entries],
+        items=[ItemOut.of(i) for i in items],
+    )

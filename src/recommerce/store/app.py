@@ -1,0 +1,77 @@
+"""The store node's FastAPI application."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+
+from recommerce.store.api import auth, catalog, items, problems, purchases, register, ui, watchlist
+from recommerce.store.bootstrap import StoreNode, bootstrap
+
+
+def create_app(node: StoreNode | None = None) -> FastAPI:
+    node = node or bootstrap()
+    app = FastAPI(
+        title=f"recommerce store node {node.settings.store_number:03d}",
+        version="1",
+        description=(
+            "The server of one store: buying from the public, item labels, stock and the "
+            "police register. Errors are RFC 9457 problem+json with a stable `code` and the "
+            "`field` at fault. Amounts are integer cents."
+        ),
+    )
+    app.state.node = node
+    problems.install(app)
+    for module in (auth, catalog, purchases, items, register, watchlist, ui):
+        app.include_router(module.router)
+    _install_metrics(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    def healthz() -> dict[str, str | int]:
+        with node.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "store_number": node.settings.store_number}
+
+    return app
+
+
+def _install_metrics(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "recommerce_http_requests_total",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "recommerce_http_request_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=registry,
+    )
+
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(request.method, path, str(response.status_code)).inc()
+        latency.labels(request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""The store node's database: tables, migrations and the unit of work."""

@@ -1,0 +1,209 @@
+"""The store node's tables (SQLAlchemy Core). Migrations in `migrations/` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from recommerce.store.db.types import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Gapless sequences (register numbers, label sequence, outbox seq): one row each, incremented
+# inside the business transaction so that a rollback gives the number back.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("precious_metal", Boolean, nullable=False, default=False),
+)
+
+grade_definitions = Table(
+    "grade_definitions",
+    metadata,
+    Column("category_code", ForeignKey("categories.code"), primary_key=True),
+    Column("grade", String(1), primary_key=True),
+    Column("definition", Text, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("category_code", ForeignKey("categories.code"), nullable=False, index=True),
+    Column("brand", String(120), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("gtin", String(14), unique=True),
+    Column("reference_new_price_cents", BigInteger, nullable=False),
+    Column("released_on", Date),
+    Column("attributes", JSON, nullable=False, default=dict),
+    Column("search_text", Text, nullable=False),  # folded name, brand, model for search
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(36)),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the token; never the token
+    Column("staff_id", ForeignKey("staff.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # bearer | session
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_number", Integer, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("seller_key", String(64), nullable=False),
+    Column("seller_name", String(300), nullable=False),
+    Column("payment_method", String(20), nullable=False),
+    Column("payment", JSON, nullable=False),  # IBAN encrypted
+    Column("total_cents", BigInteger, nullable=False),
+    Column("created_by", ForeignKey("staff.id"), nullable=False),
+    Index("ix_purchases_seller_cash", "seller_key", "payment_method", "occurred_at"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("label_code", String(13), nullable=False, unique=True),
+    Column("store_number", Integer, nullable=False),
+    Column("article_id", ForeignKey("articles.id"), nullable=False, index=True),
+    Column("grade", String(1), nullable=False),
+    Column("purchase_id", ForeignKey("purchases.id"), nullable=False, index=True),
+    Column("purchase_price_cents", BigInteger, nullable=False),
+    Column("asking_price_cents", BigInteger, nullable=False),
+    Column("vat_regime", String(10), nullable=False),
+    Column("register_book", String(20), nullable=False),
+    Column("register_number", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("serials", JSON, nullable=False),
+    Column("accessories", JSON, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("resale_blocked_until", UtcDateTime),
+    Column("weight_grams", String(20)),
+    Column("fineness", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", ForeignKey("staff.id"), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", ForeignKey("staff.id"), nullable=False),
+)
+
+# The police register. Append-only: no UPDATE or DELETE path in the code, and triggers refuse
+# both in the database (Code pénal R321-3 ff., business-rules A.5).
+police_register = Table(
+    "police_register",
+    metadata,
+    Column("book", String(20), primary_key=True),
+    Column("number", BigInteger, primary_key=True),
+    Column("recorded_at", UtcDateTime, nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("corrects", BigInteger),
+    Column("reason", Text),
+    Column("purchase_id", ForeignKey("purchases.id")),
+    Column("seller", JSON, nullable=False),  # identity document number encrypted
+    Column("seller_name", String(300), nullable=False),  # folded, for the search by seller
+    Column("objects", JSON, nullable=False),
+    Column("serials", Text, nullable=False),  # " SERIAL1 SERIAL2 ", for the search by serial
+    Column("total_cents", BigInteger, nullable=False),
+    Column("payment_method", String(20), nullable=False),
+    Column("payment_summary", String(300), nullable=False),
+    Column("recorded_by", ForeignKey("staff.id"), nullable=False),
+)
+
+# Every consultation of the register: who, when, what, why (business-rules A.5); kept 1 year.
+register_consultations = Table(
+    "register_consultations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    Column("action", String(20), nullable=False),  # search | view | export_csv | export_pdf
+    Column("query", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("results", Integer, nullable=False),
+)
+
+watchlist = Table(
+    "watchlist",
+    metadata,
+    Column("serial", String(64), primary_key=True),
+    Column("reported_on", Date),
+    Column("source", String(200), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Column("imported_by", ForeignKey("staff.id"), nullable=False),
+)
+
+watchlist_alerts = Table(
+    "watchlist_alerts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    Column("seller_name", String(300), nullable=False),
+    Column("serials", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("acknowledged_at", UtcDateTime),
+    Column("acknowledged_by", ForeignKey("staff.id")),
+)
+
+# Transactional outbox (architecture.md section 4): seq is gapless and follows commit order.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("acked_at", UtcDateTime),
+    UniqueConstraint("event_id"),
+)

@@ -1,0 +1,60 @@
+"""The unit of work: one database transaction; rollback unless `commit()` was called."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from recommerce.store.db.identity import IdentityVault
+from recommerce.store.db.repositories import (
+    SqlCatalog,
+    SqlItems,
+    SqlOutbox,
+    SqlPoliceRegister,
+    SqlPurchases,
+    SqlWatchlist,
+)
+
+
+class SqlUnitOfWork:
+    catalog: SqlCatalog
+    purchases: SqlPurchases
+    register: SqlPoliceRegister
+    items: SqlItems
+    watchlist: SqlWatchlist
+    outbox: SqlOutbox
+    conn: Connection
+
+    def __init__(self, engine: Engine, vault: IdentityVault) -> None:
+        self._engine = engine
+        self._vault = vault
+        self._committed = False
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self._engine.connect()
+        self._transaction = self.conn.begin()
+        self._committed = False
+        self.catalog = SqlCatalog(self.conn)
+        self.purchases = SqlPurchases(self.conn, self._vault)
+        self.register = SqlPoliceRegister(self.conn, self._vault)
+        self.items = SqlItems(self.conn)
+        self.watchlist = SqlWatchlist(self.conn)
+        self.outbox = SqlOutbox(self.conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction.is_active and not self._committed:
+                self._transaction.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._transaction.commit()
+        self._committed = True

@@ -1,0 +1,115 @@
+"""Staff accounts, login and tokens. Tokens are random; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from recommerce.errors import DomainError, ErrorCode
+from recommerce.ids import new_id
+from recommerce.staff.model import Role, StaffMember, hash_password, verify_password
+from recommerce.store.db import tables as t
+
+
+def member_from_row(row: object) -> StaffMember:
+    m = row._mapping  # type: ignore[attr-defined]
+    return StaffMember(
+        id=m["id"],
+        username=m["username"],
+        full_name=m["full_name"],
+        role=Role(m["role"]),
+        active=m["active"],
+    )
+
+
+def create_staff(
+    conn: Connection,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    at: datetime,
+    created_by: str | None,
+) -> StaffMember:
+    username = username.strip().lower()
+    if not username or not username.replace(".", "").replace("-", "").isalnum():
+        raise DomainError("a username is letters, digits, dots and dashes", field="username")
+    member = StaffMember(id=new_id(), username=username, full_name=full_name.strip(), role=role)
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(t.staff).values(
+                    id=member.id,
+                    username=member.username,
+                    full_name=member.full_name,
+                    role=role.value,
+                    password_hash=hash_password(password),
+                    active=True,
+                    created_at=at,
+                    created_by=created_by,
+                )
+            )
+    except IntegrityError as exc:
+        raise DomainError(
+            f"username {username!r} is taken", code=ErrorCode.USERNAME_TAKEN, field="username"
+        ) from exc
+    return member
+
+
+def list_staff(conn: Connection) -> list[StaffMember]:
+    return [member_from_row(r) for r in conn.execute(select(t.staff).order_by(t.staff.c.username))]
+
+
+def authenticate(conn: Connection, username: str, password: str) -> StaffMember:
+    row = conn.execute(
+        select(t.staff).where(t.staff.c.username == username.strip().lower())
+    ).first()
+    # Verify against a dummy hash when the user is unknown, so timing does not reveal names.
+    stored = row.password_hash if row else _DUMMY_HASH
+    if not verify_password(stored, password) or row is None or not row.active:
+        raise DomainError("unknown username or wrong password", code=ErrorCode.NOT_AUTHENTICATED)
+    return member_from_row(row)
+
+
+_DUMMY_HASH = hash_password("not-a-real-password-at-all")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    conn: Connection, member: StaffMember, *, kind: str, at: datetime, ttl: timedelta
+) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = at + ttl
+    conn.execute(
+        insert(t.api_tokens).values(
+            token_hash=_digest(token),
+            staff_id=member.id,
+            kind=kind,
+            created_at=at,
+            expires_at=expires,
+        )
+    )
+    return token, expires
+
+
+def staff_for_token(conn: Connection, token: str, *, at: datetime) -> StaffMember | None:
+    row = conn.execute(
+        select(t.staff)
+        .join(t.api_tokens, t.api_tokens.c.staff_id == t.staff.c.id)
+        .where(t.api_tokens.c.token_hash == _digest(token), t.api_tokens.c.expires_at > at)
+    ).first()
+    if row is None or not row.active:
+        return None
+    return member_from_row(row)
+
+
+def revoke_token(conn: Connection, token: str) -> None:
+    conn.execute(delete(t.api_tokens).where(t.api_tokens.c.token_hash == _digest(token)))

@@ -1,0 +1,51 @@
+"""The store node's settings, read from RECOMMERCE_* environment variables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECOMMERCE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var/store")
+    database_url: str | None = None  # default: SQLite in data_dir
+    store_number: int = 1
+    store_name: str = "Magasin 001"
+    store_city: str = "Paris"
+    # Secret for identity documents: Fernet key (encryption at rest, rule F.24) and HMAC key.
+    identity_key: SecretStr | None = None
+    token_ttl_hours: int = 12
+    cash_split_window_hours: int = 24  # cash paid to one seller within this window counts once
+    precious_metal_hold_hours: int = 48  # business-rules A.8 (?): setting, default 48 h
+    group_lots: bool = True  # objects of 60 EUR or less may share one register entry
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> StoreSettings:
+        if self.environment == "production":
+            if self.identity_key is None:
+                raise ValueError("RECOMMERCE_IDENTITY_KEY must be set in production")
+            if not self.database_url:
+                raise ValueError("RECOMMERCE_DATABASE_URL must be set in production")
+        if not 0 <= self.store_number <= 999:
+            raise ValueError("RECOMMERCE_STORE_NUMBER is between 0 and 999")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'store.db').resolve()}"
+
+    @property
+    def cash_split_window(self) -> timedelta:
+        return timedelta(hours=self.cash_split_window_hours)
+
+    @property
+    def precious_metal_hold(self) -> timedelta:
+        return timedelta(hours=self.precious_metal_hold_hours)
