@@ -41,8 +41,10 @@ class Money:
         """Parse "12.50", 12 or Decimal("12.5") as euros; more than 2 decimals is refused."""
         try:
             value = Decimal(str(amount))
-        except InvalidOperation as exc:
+        except (InvalidOperation, ValueError) as exc:
             raise ValueError(f"not an amount: {amount!r}") from exc
+        if not value.is_finite():
+            raise ValueError(f"not an amount: {amount!r}")
         cents = value * CENTS_PER_EURO
         if cents != cents.to_integral_value():
             raise ValueError(f"an amount has at most 2 decimals: {amount!r}")

@@ -32,7 +32,7 @@ class Payment:
 
     def summary(self) -> str:
         if self.method is PaymentMethod.BANK_TRANSFER and self.iban:
-            return f"virement {self.account_holder} IBAN …{self.iban[-4:]}"
+            return f"virement {self.account_holder} IBAN …{iban.compact(self.iban)[-4:]}"
         if self.method is PaymentMethod.CHEQUE:
             return f"chèque {'barré ' if self.crossed else ''}à l'ordre de {self.account_holder}"
         return "espèces"
@@ -57,8 +57,8 @@ def holder_is_seller(holder: str, seller: SellerIdentity) -> bool:
     names = {_folded(seller.surname)}
     if seller.company_name:
         names.add(_folded(seller.company_name))
-    folded = _folded(holder)
-    return any(name and name in folded for name in names)
+    folded = f" {_folded(holder)} "
+    return any(name and f" {name} " in folded for name in names)
 
 
 def check_payment(
@@ -103,12 +103,14 @@ def check_payment(
             code=ErrorCode.PAYMENT_DETAILS_MISSING,
             field="payment.account_holder",
         )
-    if payment.method is PaymentMethod.BANK_TRANSFER and not payment.iban:
-        raise DomainError(
-            "a bank transfer needs the seller's IBAN",
-            code=ErrorCode.PAYMENT_DETAILS_MISSING,
-            field="payment.iban",
-        )
+    if payment.method is PaymentMethod.BANK_TRANSFER:
+        if not payment.iban:
+            raise DomainError(
+                "a bank transfer needs the seller's IBAN",
+                code=ErrorCode.PAYMENT_DETAILS_MISSING,
+                field="payment.iban",
+            )
+        normalise_iban(payment.iban)
     if precious_metal:
         if payment.method is PaymentMethod.CHEQUE and not payment.crossed:
             raise DomainError(

@@ -21,7 +21,10 @@ def normalise_serial(value: str) -> str:
 def validate_imei(value: str, *, field: str = "imei") -> str:
     """A 15-digit IMEI with a correct Luhn check digit (business-rules A.7)."""
     try:
-        return stdnum_imei.validate(value)
+        digits = stdnum_imei.validate(value)
+        if len(digits) != 15:  # 14 digits carry no check digit; 16 is an IMEISV
+            raise ValidationError("an IMEI has 15 digits, the last being the Luhn check digit")
+        return digits
     except ValidationError as exc:
         raise DomainError(
             f"{value!r} is not a valid IMEI: {exc}",
@@ -48,7 +51,8 @@ def parse_watchlist_csv(text: str, *, default_source: str) -> list[WatchlistEntr
             "the CSV needs a 'serial' or 'imei' column", code=ErrorCode.INVALID_INPUT, field="file"
         )
     entries: list[WatchlistEntry] = []
-    for line, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line = reader.line_num
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         serial = normalise_serial(row.get("serial") or row.get("imei") or "")
         if not serial:

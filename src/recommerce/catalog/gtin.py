@@ -34,4 +34,4 @@ def normalise_gtin(value: str, *, field: str = "gtin") -> str:
             code=ErrorCode.INVALID_GTIN,
             field=field,
         )
-    return code
+    return gtin13

@@ -65,6 +65,8 @@ class LabelContent:
         ]
 
 
+SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG_NS)
 WIDTH_MM = 60.0
 BARCODE_TOP_MM = 16.0
 
@@ -78,32 +80,28 @@ def render_svg(label: LabelContent) -> str:
     inner.set("x", "0")
     inner.set("y", f"{BARCODE_TOP_MM}mm")
     root = ET.Element(
-        "svg",
+        f"{{{SVG_NS}}}svg",
         {
-            "xmlns": "http://www.w3.org/2000/svg",
             "width": f"{WIDTH_MM}mm",
             "height": "40mm",
-            "viewBox": f"0 0 {WIDTH_MM} 40",
         },
     )
-    ET.SubElement(root, "rect", {"width": "100%", "height": "100%", "fill": "white"})
+    ET.SubElement(root, f"{{{SVG_NS}}}rect", {"width": "100%", "height": "100%", "fill": "white"})
     for i, text in enumerate(label.lines):
         node = ET.SubElement(
             root,
-            "text",
+            f"{{{SVG_NS}}}text",
             {
-                "x": "2",
-                "y": str(4.5 + i * 4.5),
+                "x": "2mm",
+                "y": f"{4.5 + i * 4.5}mm",
                 "font-family": "sans-serif",
-                "font-size": "3.4" if i == 0 else "3",
+                "font-size": "3.4mm" if i == 0 else "3mm",
                 "font-weight": "bold" if i == 0 else "normal",
             },
         )
         node.text = text
-    # The barcode keeps its own mm coordinate system; nested <svg> positions it.
-    inner.set("width", inner.get("width", f"{WIDTH_MM}mm"))
+    # Every length is in mm, the barcode's own unit; the nested <svg> only moves it down.
     root.append(inner)
-    ET.register_namespace("", "http://www.w3.org/2000/svg")
     return ET.tostring(root, encoding="unicode")
 
 

@@ -15,7 +15,7 @@ from recommerce.ids import new_id
 from recommerce.money import Money
 from recommerce.staff.model import Role
 from recommerce.store.db import tables as t
-from recommerce.store.db.repositories import fold
+from recommerce.store.db.repositories import search_text
 from recommerce.store.services.staff import create_staff
 
 # (code, name, precious metal, {grade: definition})
@@ -246,7 +246,7 @@ def seed_catalog(conn: Connection) -> int:
                 reference_new_price_cents=Money.euros(price).cents,
                 released_on=released,
                 attributes={},
-                search_text=fold(f"{name} {category}"),
+                search_text=search_text(name, category),
             )
         )
     return len(ARTICLES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,7 @@ class StoreSettings(BaseSettings):
     store_number: int = 1
     store_name: str = "Magasin 001"
     store_city: str = "Paris"
+    timezone: str = "Europe/Paris"  # the store's legal day and the times printed in registers
     # Secret for identity documents: Fernet key (encryption at rest, rule F.24) and HMAC key.
     identity_key: SecretStr | None = None
     token_ttl_hours: int = 12
@@ -41,6 +43,10 @@ class StoreSettings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'store.db').resolve()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def cash_split_window(self) -> timedelta:

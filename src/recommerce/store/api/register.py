@@ -77,7 +77,7 @@ def export_csv(
         node, staff, _query(reason, book, date_from, date_to, serial, seller), action="export_csv"
     )
     return Response(
-        to_csv(entries),
+        to_csv(entries, local_tz=node.settings.zone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="registre-de-police.csv"'},
     )
@@ -109,6 +109,7 @@ def export_pdf(
         period=selection,
         generated_at=node.clock.now(),
         generated_by=staff.full_name,
+        local_tz=settings.zone,
     )
     return Response(
         pdf,

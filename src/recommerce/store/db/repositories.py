@@ -43,6 +43,11 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
+def search_text(*parts: str) -> str:
+    """The folded words of an article, padded so that a search can match word starts."""
+    return " " + fold(" ".join(parts)) + " "
+
+
 def next_value(conn: Connection, name: str) -> int:
     """Take the next number of a gapless counter. The row stays locked until commit, so
     concurrent transactions number in commit order and a rollback returns the number."""

@@ -26,7 +26,7 @@ def find_by_gtin(conn: Connection, scanned: str) -> Article:
 
 def search_articles(conn: Connection, text: str, *, limit: int = 20) -> list[Article]:
     words = fold(text).split()
-    conditions = [t.articles.c.search_text.contains(w) for w in words]
+    conditions = [t.articles.c.search_text.contains(" " + w) for w in words]
     rows = conn.execute(
         select(t.articles).where(and_(*conditions)).order_by(t.articles.c.name).limit(limit)
     ).all()
