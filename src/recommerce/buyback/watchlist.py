@@ -44,7 +44,16 @@ class WatchlistEntry:
 def parse_watchlist_csv(text: str, *, default_source: str) -> list[WatchlistEntry]:
     """Read a CSV with a `serial` (or `imei`) column and optional `reported_on`, `source`,
     `reference` columns; the whole file is refused on the first bad row, with its line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse(text, default_source)
+    except csv.Error as exc:
+        raise DomainError(
+            f"the file is not a readable CSV: {exc}", code=ErrorCode.INVALID_INPUT, field="file"
+        ) from exc
+
+
+def _parse(text: str, default_source: str) -> list[WatchlistEntry]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     columns = {c.strip().lower() for c in (reader.fieldnames or [])}
     if not columns & {"serial", "imei"}:
         raise DomainError(

@@ -26,7 +26,7 @@ def list_items(
     status: ItemStatus | None = None,
     article_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[ItemOut]:
     query = select(t.items).order_by(t.items.c.created_at.desc(), t.items.c.label_code)
     if status is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from recommerce.buyback.payment import PaymentMethod
 from recommerce.buyback.purchase import Purchase
@@ -197,7 +197,7 @@ class SqlPoliceRegister:
         if seller:
             conditions.append(reg.c.seller_name.contains(fold(seller)))
         rows = self.conn.execute(
-            select(reg).where(and_(*conditions)).order_by(reg.c.book, reg.c.number).limit(limit)
+            select(reg).where(*conditions).order_by(reg.c.book, reg.c.number).limit(limit)
         ).all()
         return [self._entry(r._mapping) for r in rows]
 

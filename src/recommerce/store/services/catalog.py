@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from recommerce.catalog.gtin import normalise_gtin
 from recommerce.catalog.model import Article, Category
@@ -28,7 +28,7 @@ def search_articles(conn: Connection, text: str, *, limit: int = 20) -> list[Art
     words = fold(text).split()
     conditions = [t.articles.c.search_text.contains(" " + w) for w in words]
     rows = conn.execute(
-        select(t.articles).where(and_(*conditions)).order_by(t.articles.c.name).limit(limit)
+        select(t.articles).where(*conditions).order_by(t.articles.c.name).limit(limit)
     ).all()
     return [article_from_row(r._mapping) for r in rows]
 
