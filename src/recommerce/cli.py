@@ -25,6 +25,13 @@ def _fail(exc: DomainError) -> None:
     raise typer.Exit(code=2)
 
 
+def _logging() -> None:
+    from recommerce.logs import configure_logging
+    from recommerce.store.settings import StoreSettings
+
+    configure_logging(json_lines=StoreSettings().log_json)
+
+
 @store_app.command("init")
 def store_init(
     demo_staff: Annotated[bool, typer.Option(help="Create the demo's staff accounts")] = False,
@@ -77,7 +84,8 @@ def store_serve(
 
     from recommerce.store.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    _logging()
+    uvicorn.run(create_app(), host=host, port=port, log_config=None)
 
 
 @store_app.command("demo")
@@ -104,7 +112,8 @@ def store_demo(
         table.add_row(f"login ({role.value})", f"{username} / {DEMO_PASSWORD}")
     console.print(table)
     console.print("Ctrl-C stops the store.")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    _logging()
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
 
 
 @store_app.command("staff-add")
@@ -169,6 +178,24 @@ def watchlist_import(
     except DomainError as exc:
         _fail(exc)
     console.print(f"{count} serials on the watchlist")
+
+
+@app.command("bench")
+def bench(
+    json_path: Annotated[Path, typer.Option("--json", help="Where to write the figures")],
+    quick: Annotated[bool, typer.Option(help="Fewer repetitions, for a smoke run")] = False,
+) -> None:
+    """Measure the performance figures (medians, with same-run references) as JSON."""
+    import json
+
+    from recommerce.sim.bench import run
+
+    report = run(quick=quick)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    for name, value in report["figures"].items():
+        console.print(f"{name}: {value}")
+    console.print(f"written to {json_path}")
 
 
 if __name__ == "__main__":

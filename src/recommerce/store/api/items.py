@@ -11,10 +11,11 @@ from recommerce.errors import ErrorCode, NotFound
 from recommerce.inventory.labels import LabelContent, render_png, render_svg
 from recommerce.inventory.model import Item, ItemStatus
 from recommerce.store.api.deps import NodeDep, StaffDep
-from recommerce.store.api.schemas import ItemOut
+from recommerce.store.api.schemas import ItemOut, StatusChangeIn
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.db.repositories import SqlCatalog, SqlItems, item_from_row
+from recommerce.store.services import stock
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
 
@@ -49,6 +50,15 @@ def _item(node: StoreNode, id_or_label: str) -> Item:
 @router.get("/items/{item}", response_model=ItemOut, summary="An item, by id or label code")
 def get_item(item: str, node: NodeDep, staff: StaffDep) -> ItemOut:
     return ItemOut.of(_item(node, item))
+
+
+@router.post(
+    "/items/{item}/status",
+    response_model=ItemOut,
+    summary="Move an item by hand: to repair, back in stock, or scrapped (manager)",
+)
+def change_status(item: str, body: StatusChangeIn, node: NodeDep, staff: StaffDep) -> ItemOut:
+    return ItemOut.of(stock.change_status(node, staff, item, body.status, reason=body.reason))
 
 
 def _label(node: StoreNode, id_or_label: str) -> LabelContent:

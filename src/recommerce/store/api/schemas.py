@@ -280,6 +280,11 @@ class ItemOut(BaseModel):
         )
 
 
+class StatusChangeIn(Strict):
+    status: ItemStatus
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
 class RegisterRef(BaseModel):
     book: str
     number: int

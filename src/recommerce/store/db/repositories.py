@@ -14,6 +14,7 @@ from recommerce.buyback.payment import PaymentMethod
 from recommerce.buyback.purchase import Purchase
 from recommerce.buyback.watchlist import WatchlistEntry, normalise_serial
 from recommerce.catalog.model import Article, Category, Grade
+from recommerce.errors import Conflict
 from recommerce.ids import new_id
 from recommerce.inventory.model import Item, ItemStatus, VatRegime
 from recommerce.money import Money
@@ -258,12 +259,18 @@ class SqlItems:
         ).first()
         return item_from_row(row._mapping) if row else None
 
-    def save_status(self, item: Item, *, at: datetime, by: str) -> None:
-        self.conn.execute(
+    def save_status(self, item: Item, *, previous: ItemStatus, at: datetime, by: str) -> None:
+        """Write the new status only if nobody changed the item since it was read."""
+        changed = self.conn.execute(
             update(t.items)
-            .where(t.items.c.id == item.id)
+            .where(t.items.c.id == item.id, t.items.c.status == previous.value)
             .values(status=item.status.value, updated_at=at, updated_by=by)
-        )
+        ).rowcount
+        if changed != 1:
+            raise Conflict(
+                f"item {item.label_code} changed meanwhile; read it again",
+                field="status",
+            )
 
 
 def _item_row(item: Item) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Recreating the chain on one machine: benchmarks now, the simulator later."""

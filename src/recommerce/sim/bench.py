@@ -1,0 +1,130 @@
+"""`recommerce bench`: performance figures as JSON, each timing with a reference measured in
+the same run on the same machine, so that a noisy machine shows up in both."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+from sqlalchemy import select, text
+
+from recommerce.buyback.handlers import record_purchase
+from recommerce.buyback.payment import Payment, PaymentMethod
+from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
+from recommerce.buyback.seller import DocumentType, IdentityDocument, SellerIdentity
+from recommerce.catalog.model import Grade
+from recommerce.inventory.labels import LabelContent, label_code, render_png, render_svg
+from recommerce.money import Money
+from recommerce.store.bootstrap import StoreNode, bootstrap
+from recommerce.store.db import tables as t
+from recommerce.store.seed import seed_catalog, seed_demo_staff
+from recommerce.store.settings import StoreSettings
+
+
+def _median_ms(run: Callable[[int], object], repeats: int) -> float:
+    samples = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        run(i)
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 3)
+
+
+def _seller(i: int) -> SellerIdentity:
+    return SellerIdentity(
+        surname="Bench",
+        first_names="Seller",
+        birth_date=date(1980, 1, 1),
+        address="1 place Bellecour, 69002 Lyon",
+        document=IdentityDocument(
+            type=DocumentType.NATIONAL_ID,
+            number=f"BENCH{i:06d}",
+            issued_on=date(2020, 1, 1),
+            issuing_authority="Préfecture du Rhône",
+        ),
+    )
+
+
+def _store(workdir: Path) -> StoreNode:
+    settings = StoreSettings(
+        environment="test",
+        data_dir=workdir,
+        store_number=1,
+        identity_key=SecretStr(Fernet.generate_key().decode()),
+    )
+    node = bootstrap(settings)
+    with node.uow() as uow:
+        seed_catalog(uow.conn)
+        seed_demo_staff(uow.conn, at=datetime.now(UTC))
+        uow.commit()
+    return node
+
+
+def bench_buying(node: StoreNode, repeats: int) -> dict[str, Any]:
+    with node.engine.connect() as conn:
+        staff_id = conn.execute(select(t.staff.c.id)).scalars().first()
+        article = conn.execute(select(t.articles.c.id)).scalars().first()
+    assert staff_id and article
+
+    def purchase(i: int) -> None:
+        record_purchase(
+            RecordPurchase(
+                seller=_seller(i),
+                payment=Payment(PaymentMethod.CASH),
+                lines=(
+                    PurchaseLine(article_id=article, grade=Grade.B, agreed_price=Money(8000)),
+                    PurchaseLine(article_id=article, grade=Grade.C, agreed_price=Money(3000)),
+                ),
+                staff_id=staff_id,
+            ),
+            node.uow,
+            argus=node.argus,
+            clock=node.clock,
+            keys=node.vault,
+            policy=node.policy,
+        )
+
+    def bare_commit(i: int) -> None:
+        # Reference: one durable write transaction on the same database, nothing else.
+        with node.engine.begin() as conn:
+            conn.execute(text("UPDATE counters SET value = value WHERE name = 'label'"))
+
+    label = LabelContent(label_code(1, 1), "Apple iPhone 12 64 Go", "B", "349,00 EUR", 1, 1)
+    return {
+        "purchase_two_items_ms": _median_ms(purchase, repeats),
+        "purchase_reference_bare_commit_ms": _median_ms(bare_commit, repeats),
+        "label_svg_ms": _median_ms(lambda _: render_svg(label), repeats),
+        "label_png_ms": _median_ms(lambda _: render_png(label), repeats),
+    }
+
+
+def run(*, quick: bool) -> dict[str, Any]:
+    repeats = 20 if quick else 200
+    with tempfile.TemporaryDirectory(prefix="recommerce-bench-") as workdir:
+        node = _store(Path(workdir))
+        try:
+            figures = bench_buying(node, repeats)
+        finally:
+            node.engine.dispose()
+    return {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "quick": quick,
+        "repeats": repeats,
+        "statistic": "median",
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "database": "sqlite (WAL, synchronous=FULL) in a temporary directory",
+        "figures": figures,
+    }

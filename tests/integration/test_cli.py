@@ -1,0 +1,62 @@
+"""The command line an IT team uses: init, staff accounts, the watchlist, the benchmarks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.fernet import Fernet
+from typer.testing import CliRunner
+
+from recommerce.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECOMMERCE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECOMMERCE_IDENTITY_KEY", Fernet.generate_key().decode())
+    monkeypatch.delenv("RECOMMERCE_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def test_store_init_creates_the_database_and_loads_the_catalogue_once(store_env):
+    first = runner.invoke(app, ["store", "init", "--demo-staff"])
+    assert first.exit_code == 0, first.output
+    assert "catalogue: 38 articles added" in first.output
+    assert "staff account: gerant" in first.output
+    again = runner.invoke(app, ["store", "init"])
+    assert again.exit_code == 0
+    assert "catalogue: 0 articles added" in again.output
+
+
+def test_staff_account_with_an_unknown_role_gets_a_plain_message(store_env):
+    runner.invoke(app, ["store", "init"])
+    result = runner.invoke(
+        app, ["store", "staff-add", "zoe", "Zoé Martin", "boss", "--password", "0123456789ab"]
+    )
+    assert result.exit_code == 2
+    assert "unknown role 'boss'" in result.output
+
+
+def test_watchlist_import_from_a_csv_file(store_env):
+    runner.invoke(app, ["store", "init", "--demo-staff"])
+    csv_file = store_env / "stolen.csv"
+    csv_file.write_text("imei,reference\n490154203237518,PV-1\n353918053436728,PV-2\n")
+    result = runner.invoke(app, ["store", "watchlist-import", str(csv_file), "--as", "gerant"])
+    assert result.exit_code == 0, result.output
+    assert "2 serials on the watchlist" in result.output
+    refused = runner.invoke(app, ["store", "watchlist-import", str(csv_file), "--as", "acheteur"])
+    assert refused.exit_code == 2
+    assert "may not manage watchlist" in refused.output
+
+
+def test_bench_quick_writes_its_figures_as_json(tmp_path):
+    out = tmp_path / "bench.json"
+    result = runner.invoke(app, ["bench", "--json", str(out), "--quick"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["statistic"] == "median"
+    assert report["figures"]["purchase_two_items_ms"] > 0
+    assert report["figures"]["purchase_reference_bare_commit_ms"] > 0
