@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
-from importlib import resources
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from recommerce.buyback.seller import DocumentType, SellerIdentity
 from recommerce.money import CENTS_PER_EURO, Money
+from recommerce.pdf import PrintedDocument, find_unicode_font, in_zone, printed_time, set_metadata
 from recommerce.registers.police import EntryKind, RegisterBook, RegisteredObject, RegisterEntry
 
 # --------------------------------------------------------------------------------------
@@ -68,28 +66,6 @@ def _decimal_comma(value: str | None) -> str:
 
 def _document_label(document_type: DocumentType) -> str:
     return _DOCUMENT_LABELS.get(document_type, str(document_type))
-
-
-def _in_zone(moment: datetime, local_tz: tzinfo | None) -> datetime:
-    """The moment in the store's time zone when one is given; a naive time is kept as is.
-
-    The store clock records aware UTC times, but the police compare the register with local
-    events, so the caller should pass the store's zone (e.g. ZoneInfo("Europe/Paris")).
-    """
-    if local_tz is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(local_tz)
-
-
-def _utc_offset(moment: datetime) -> str:
-    """ "UTC+01:00", so that a printed time is never ambiguous; "" for a naive time."""
-    offset = moment.utcoffset()
-    if offset is None:
-        return ""
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}:{minutes:02d}"
 
 
 # --------------------------------------------------------------------------------------
@@ -183,7 +159,7 @@ def _entry_cells(entry: RegisterEntry, local_tz: tzinfo | None) -> dict[str, str
         "numero": str(entry.number),
         "registre": _BOOK_LABELS.get(entry.book, str(entry.book)),
         # Seconds are enough to order the entries; the offset stays when the time is aware.
-        "date_heure": _in_zone(entry.recorded_at, local_tz).isoformat(timespec="seconds"),
+        "date_heure": in_zone(entry.recorded_at, local_tz).isoformat(timespec="seconds"),
         "type": _KIND_LABELS.get(entry.kind, str(entry.kind)),
         "rectifie_numero": "" if entry.corrects is None else str(entry.corrects),
         "motif_rectification": entry.reason or "",
@@ -251,9 +227,6 @@ _TITLE_SIZE = 13.0
 _LINE_HEIGHT = 3.6
 _CELL_PADDING = 1.0
 _GREY = 230
-# fpdf2 replaces this alias by the page count everywhere; its default "{nb}" could appear in
-# a seller's description, which the export must reproduce exactly.
-_PAGE_COUNT_ALIAS = "{recommerce:pages}"
 
 # (heading, width in mm, alignment); the widths add up to the 277 mm between the margins.
 _PDF_COLUMNS: tuple[tuple[str, float, str], ...] = (
@@ -266,45 +239,12 @@ _PDF_COLUMNS: tuple[tuple[str, float, str], ...] = (
 )
 _FULL_WIDTH = sum(width for _, width, _ in _PDF_COLUMNS)
 
-# fpdf2's core fonts only know latin-1. A Unicode TrueType font is used when one ships with
-# an installed dependency: python-barcode (our label printer) bundles DejaVu Sans Mono.
-_UNICODE_FONT_PACKAGE = "barcode"
-_UNICODE_FONT_FILE = "fonts/DejaVuSansMono.ttf"
-_UNICODE_FAMILY = "DejaVuSansMono"
-_CORE_FAMILY = "Helvetica"
-# What the latin-1 fallback writes for the characters of our wording it cannot encode.
-_LATIN1_REPLACEMENTS = {
-    "€": "EUR",
-    "—": "-",
-    "–": "-",
-    "’": "'",
-    "‘": "'",
-    "“": '"',
-    "”": '"',
-    "…": "...",
-    "œ": "oe",
-    "Œ": "OE",
-}
+# Looked up through this module when a PDF is made, so that a test can take the font away.
+_find_unicode_font = find_unicode_font
 
 
-def _find_unicode_font() -> Path | None:
-    """The bundled TrueType font, or None when the package or its font file is gone."""
-    try:
-        font = resources.files(_UNICODE_FONT_PACKAGE).joinpath(_UNICODE_FONT_FILE)
-    except ModuleNotFoundError:
-        return None
-    return Path(str(font)) if font.is_file() else None
-
-
-def _to_latin1(text: str) -> str:
-    """Text a core font can print: known symbols spelt out, anything else becomes "?"."""
-    for char, replacement in _LATIN1_REPLACEMENTS.items():
-        text = text.replace(char, replacement)
-    return text.encode("latin-1", errors="replace").decode("latin-1")
-
-
-class _RegisterPdf(FPDF):
-    """The page furniture: title block on page 1, column headings and footer on every page."""
+class _RegisterPdf(PrintedDocument):
+    """The page furniture: title block on page 1, column headings on every page."""
 
     def __init__(
         self,
@@ -315,55 +255,33 @@ class _RegisterPdf(FPDF):
         local_tz: tzinfo | None,
         compress: bool,
     ) -> None:
-        super().__init__(orientation="L", unit="mm", format="A4")
+        super().__init__(
+            orientation="L",
+            margin=_MARGIN,
+            footer_height=_FOOTER_HEIGHT,
+            footer_size=_FONT_SIZE - 1,
+            footer_label=footer_label,
+            unicode_font=_find_unicode_font(),
+            compress=compress,
+        )
         self.local_tz = local_tz
-        self.set_compression(compress)
-        self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         # Page breaks are placed by hand so that an entry is never cut through a line.
         self.set_auto_page_break(False)
-        self.alias_nb_pages(_PAGE_COUNT_ALIAS)
-        self.register_family, self.unicode = self._choose_font()
         self.title_text = self.clean(title)
         self.subtitle_text = self.clean(subtitle)
-        self.footer_text = self.clean(footer_label)
-
-    def _choose_font(self) -> tuple[str, bool]:
-        """The font family to use, and whether it can print any character (else latin-1)."""
-        font = _find_unicode_font()
-        if font is None:
-            return _CORE_FAMILY, False
-        self.add_font(_UNICODE_FAMILY, "", font)
-        return _UNICODE_FAMILY, True
-
-    def clean(self, text: str) -> str:
-        """One place where every text goes before fpdf2 sees it."""
-        # NFC: a decomposed "é" (e + combining accent) would print as two glyphs.
-        text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\t", " ")
-        return text if self.unicode else _to_latin1(text)
-
-    @property
-    def bottom(self) -> float:
-        return self.h - _MARGIN - _FOOTER_HEIGHT
 
     def header(self) -> None:
         if self.page_no() == 1:
             self._title_block()
-        self.set_font(self.register_family, size=_FONT_SIZE)
+        self.set_font(self.family, size=_FONT_SIZE)
         _draw_row(self, _headings_row(self))
 
     def _title_block(self) -> None:
-        self.set_font(self.register_family, size=_TITLE_SIZE)
+        self.set_font(self.family, size=_TITLE_SIZE)
         self.multi_cell(_FULL_WIDTH, 6, self.title_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(self.register_family, size=_FONT_SIZE + 1)
+        self.set_font(self.family, size=_FONT_SIZE + 1)
         self.multi_cell(_FULL_WIDTH, 4.5, self.subtitle_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(2)
-
-    def footer(self) -> None:
-        self.set_y(-_MARGIN - _FOOTER_HEIGHT / 2)
-        self.set_font(self.register_family, size=_FONT_SIZE - 1)
-        self.cell(_FULL_WIDTH * 0.8, 4, self.footer_text)
-        # The alias is filled in with the page count when the document closes.
-        self.cell(_FULL_WIDTH * 0.2, 4, f"page {self.page_no()} / {_PAGE_COUNT_ALIAS}", align="R")
 
 
 def to_pdf(
@@ -384,7 +302,7 @@ def to_pdf(
     so that tests can read the text back.
     """
     title = f"Registre de police — {store_label}"
-    when = _print_time(_in_zone(generated_at, local_tz), "%d/%m/%Y à %H:%M")
+    when = printed_time(in_zone(generated_at, local_tz), "%d/%m/%Y à %H:%M")
     subtitle = f"Sélection : {period}\nÉdité le {when} par {generated_by} — {_count(entries)}"
     pdf = _RegisterPdf(
         title=title,
@@ -393,7 +311,7 @@ def to_pdf(
         local_tz=local_tz,
         compress=compress,
     )
-    _set_metadata(pdf, title=title, author=generated_by, created=generated_at)
+    set_metadata(pdf, title=title, author=generated_by, created=generated_at)
     pdf.add_page()
     if not entries:
         pdf.cell(_FULL_WIDTH, 8, pdf.clean("Aucune entrée pour cette sélection."))
@@ -402,22 +320,9 @@ def to_pdf(
     return bytes(pdf.output())
 
 
-def _print_time(moment: datetime, pattern: str) -> str:
-    offset = _utc_offset(moment)
-    return f"{moment.strftime(pattern)} ({offset})" if offset else moment.strftime(pattern)
-
-
 def _count(entries: Sequence[RegisterEntry]) -> str:
     objects = sum(len(entry.objects) for entry in entries)
     return f"{len(entries)} entrée(s), {objects} objet(s)"
-
-
-def _set_metadata(pdf: FPDF, *, title: str, author: str, created: datetime) -> None:
-    # The creation date is the generation time given, so the same export gives the same file.
-    pdf.set_title(title)
-    pdf.set_author(author)
-    pdf.set_creator("recommerce")
-    pdf.set_creation_date(created)
 
 
 # A row is drawn with one (heading, width, alignment) triple per cell.
@@ -483,7 +388,7 @@ def _entry_rows(pdf: _RegisterPdf, entry: RegisterEntry) -> list[_Row]:
         rows.append(_make_row(pdf, _BANNER, [banner], fill=True))
     texts = [
         _number_text(entry),
-        _print_time(_in_zone(entry.recorded_at, pdf.local_tz), "%d/%m/%Y\n%H:%M:%S"),
+        printed_time(in_zone(entry.recorded_at, pdf.local_tz), "%d/%m/%Y\n%H:%M:%S"),
         _seller_text(entry.seller),
         _objects_text(entry.objects),
         _price_text(entry),

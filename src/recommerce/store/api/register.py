@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from recommerce.registers.export import to_csv, to_pdf
 from recommerce.registers.police import RegisterBook
+from recommerce.staff.model import Permission
 from recommerce.store.api.deps import NodeDep, StaffDep
 from recommerce.store.api.schemas import CorrectionIn, RegisterEntryOut
 from recommerce.store.services import register as register_service
@@ -50,10 +52,13 @@ def search(
     date_to: date | None = None,
     serial: Short = None,
     seller: Short = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[RegisterEntryOut]:
-    entries = register_service.consult(
-        node, staff, _query(reason, book, date_from, date_to, serial, seller)
+    query = replace(
+        _query(reason, book, date_from, date_to, serial, seller), limit=limit, offset=offset
     )
+    entries = register_service.consult(node, staff, query)
     return [RegisterEntryOut.of(e) for e in entries]
 
 
@@ -142,6 +147,7 @@ def correct(
     node: NodeDep,
     staff: StaffDep,
 ) -> RegisterEntryOut:
+    staff.require(Permission.CORRECT_REGISTER)  # before reading anything of the entry
     with node.uow() as uow:
         original = uow.register.get(book, number)
     objects = body.corrected_objects(original.objects) if original else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
@@ -179,27 +179,27 @@ class SqlPoliceRegister:
         self,
         *,
         book: RegisterBook | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
+        recorded_from: datetime | None = None,
+        recorded_before: datetime | None = None,
         serial: str | None = None,
         seller: str | None = None,
-        limit: int = 1000,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[RegisterEntry]:
         reg = t.police_register
         conditions = []
         if book is not None:
             conditions.append(reg.c.book == book.value)
-        if date_from is not None:
-            conditions.append(func.date(reg.c.recorded_at) >= date_from)
-        if date_to is not None:
-            conditions.append(func.date(reg.c.recorded_at) <= date_to)
+        if recorded_from is not None:
+            conditions.append(reg.c.recorded_at >= recorded_from)
+        if recorded_before is not None:
+            conditions.append(reg.c.recorded_at < recorded_before)
         if serial:
             conditions.append(reg.c.serials.contains(f" {normalise_serial(serial)} "))
         if seller:
-            conditions.append(reg.c.seller_name.contains(fold(seller)))
-        rows = self.conn.execute(
-            select(reg).where(*conditions).order_by(reg.c.book, reg.c.number).limit(limit)
-        ).all()
+            conditions.append(reg.c.seller_name.contains(fold(seller), autoescape=True))
+        query = select(reg).where(*conditions).order_by(reg.c.book, reg.c.number).offset(offset)
+        rows = self.conn.execute(query.limit(limit) if limit is not None else query).all()
         return [self._entry(r._mapping) for r in rows]
 
     def _entry(self, row: Any) -> RegisterEntry:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from recommerce.buyback.seller import SellerIdentity
 from recommerce.errors import DomainError, ErrorCode, NotFound
@@ -17,10 +18,22 @@ from recommerce.sync.events import REGISTER_ENTRY_CORRECTED, Event
 class RegisterQuery:
     reason: str
     book: RegisterBook | None = None
-    date_from: date | None = None
+    date_from: date | None = None  # the store's local days, both included
     date_to: date | None = None
     serial: str | None = None
     seller: str | None = None
+    limit: int | None = None  # None: every matching entry (exports for the police)
+    offset: int = 0
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        """UTC instants of local midnight starting date_from and ending date_to."""
+
+        def midnight(day: date) -> datetime:
+            return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+        start = midnight(self.date_from) if self.date_from else None
+        end = midnight(self.date_to + timedelta(days=1)) if self.date_to else None
+        return start, end
 
     def as_json(self) -> dict[str, str | None]:
         return {
@@ -50,12 +63,15 @@ def consult(
     if query.date_from and query.date_to and query.date_from > query.date_to:
         raise DomainError("date_from is after date_to", field="date_from")
     with node.uow() as uow:
+        recorded_from, recorded_before = query.bounds(node.settings.zone)
         entries = uow.register.search(
             book=query.book,
-            date_from=query.date_from,
-            date_to=query.date_to,
+            recorded_from=recorded_from,
+            recorded_before=recorded_before,
             serial=query.serial,
             seller=query.seller,
+            limit=query.limit,
+            offset=query.offset,
         )
         uow.register.log_consultation(
             at=node.clock.now(),
