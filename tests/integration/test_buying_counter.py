@@ -411,3 +411,47 @@ def test_api_refuses_requests_without_a_token(client):
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_precious_metals_purchase_comes_with_a_contract_and_withdrawal_form(
+    client, login, article_id
+):
+    line = {
+        "article_id": article_id("bague or"),
+        "grade": "B",
+        "agreed_price_cents": 12_000,
+        "weight_grams": "3.2",
+        "fineness": 750,
+    }
+    purchase = client.post(
+        "/api/v1/purchases",
+        json=purchase_body(
+            [line],
+            payment={
+                "method": "cheque",
+                "account_holder": "Sophie Martin",
+                "crossed": True,
+            },
+        ),
+        headers=login("acheteur"),
+    ).json()
+    contract = client.get(
+        f"/api/v1/purchases/{purchase['id']}/contract.pdf", headers=login("acheteur")
+    )
+    assert contract.status_code == 200
+    assert contract.headers["content-type"] == "application/pdf"
+    assert contract.content.startswith(b"%PDF")
+
+
+def test_a_purchase_without_precious_metals_has_no_contract(client, login, article_id):
+    purchase = client.post(
+        "/api/v1/purchases",
+        json=purchase_body(
+            [{"article_id": article_id("iphone 12"), "grade": "B", "agreed_price_cents": 9000}]
+        ),
+        headers=login("acheteur"),
+    ).json()
+    response = client.get(
+        f"/api/v1/purchases/{purchase['id']}/contract.pdf", headers=login("acheteur")
+    )
+    assert response.status_code == 404

@@ -20,6 +20,7 @@ class StoreSettings(BaseSettings):
     store_number: int = 1
     store_name: str = "Magasin 001"
     store_city: str = "Paris"
+    store_address: str = "1 rue de Rivoli, 75001 Paris"  # printed on contracts
     timezone: str = "Europe/Paris"  # the store's legal day and the times printed in registers
     # Secret for identity documents: Fernet key (encryption at rest, rule F.24) and HMAC key.
     identity_key: SecretStr | None = None
