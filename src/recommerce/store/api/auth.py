@@ -17,10 +17,10 @@ router = APIRouter(prefix="/api/v1", tags=["staff"])
 @router.post("/auth/token", response_model=TokenOut, summary="Log in and get a bearer token")
 def login(body: TokenRequest, node: NodeDep) -> TokenOut:
     with node.uow() as uow:
-        member = staff_service.authenticate(uow.conn, body.username, body.password)
-        token, expires = staff_service.issue_token(
+        _, token, expires = staff_service.log_in(
             uow.conn,
-            member,
+            body.username,
+            body.password,
             kind="bearer",
             at=node.clock.now(),
             ttl=timedelta(hours=node.settings.token_ttl_hours),

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from recommerce.registers.export import to_csv, to_pdf
 from recommerce.registers.police import RegisterBook
@@ -29,36 +29,32 @@ Reason = Annotated[
 Short = Annotated[str | None, Query(max_length=100)]
 
 
-def _query(
-    reason: str,
-    book: RegisterBook | None,
-    date_from: date | None,
-    date_to: date | None,
-    serial: str | None,
-    seller: str | None,
-) -> RegisterQuery:
-    return RegisterQuery(
-        reason=reason, book=book, date_from=date_from, date_to=date_to, serial=serial, seller=seller
-    )
-
-
-@router.get("", response_model=list[RegisterEntryOut], summary="Search the register")
-def search(
-    node: NodeDep,
-    staff: StaffDep,
+def register_query(
     reason: Reason,
     book: RegisterBook | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
     serial: Short = None,
     seller: Short = None,
+) -> RegisterQuery:
+    """The selection every consultation and export shares: dates are the store's local days."""
+    return RegisterQuery(
+        reason=reason, book=book, date_from=date_from, date_to=date_to, serial=serial, seller=seller
+    )
+
+
+QueryDep = Annotated[RegisterQuery, Depends(register_query)]
+
+
+@router.get("", response_model=list[RegisterEntryOut], summary="Search the register")
+def search(
+    node: NodeDep,
+    staff: StaffDep,
+    query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[RegisterEntryOut]:
-    query = replace(
-        _query(reason, book, date_from, date_to, serial, seller), limit=limit, offset=offset
-    )
-    entries = register_service.consult(node, staff, query)
+    entries = register_service.consult(node, staff, replace(query, limit=limit, offset=offset))
     return [RegisterEntryOut.of(e) for e in entries]
 
 
@@ -68,19 +64,8 @@ def search(
     responses={200: {"content": {"text/csv": {}}}},
     summary="Export for the police, as CSV",
 )
-def export_csv(
-    node: NodeDep,
-    staff: StaffDep,
-    reason: Reason,
-    book: RegisterBook | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    serial: Short = None,
-    seller: Short = None,
-) -> Response:
-    entries = register_service.consult(
-        node, staff, _query(reason, book, date_from, date_to, serial, seller), action="export_csv"
-    )
+def export_csv(node: NodeDep, staff: StaffDep, query: QueryDep) -> Response:
+    entries = register_service.consult(node, staff, query, action="export_csv")
     return Response(
         to_csv(entries, local_tz=node.settings.zone),
         media_type="text/csv; charset=utf-8",
@@ -94,17 +79,7 @@ def export_csv(
     responses={200: {"content": {"application/pdf": {}}}},
     summary="Export for the police, as a printable PDF",
 )
-def export_pdf(
-    node: NodeDep,
-    staff: StaffDep,
-    reason: Reason,
-    book: RegisterBook | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    serial: Short = None,
-    seller: Short = None,
-) -> Response:
-    query = _query(reason, book, date_from, date_to, serial, seller)
+def export_pdf(node: NodeDep, staff: StaffDep, query: QueryDep) -> Response:
     entries = register_service.consult(node, staff, query, action="export_pdf")
     selection = ", ".join(f"{k}={v}" for k, v in query.as_json().items() if v) or "tout"
     settings = node.settings

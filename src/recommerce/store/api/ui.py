@@ -45,10 +45,10 @@ def login(
 ) -> Response:
     try:
         with node.uow() as uow:
-            member = staff_service.authenticate(uow.conn, username, password)
-            token, _ = staff_service.issue_token(
+            _, token, _ = staff_service.log_in(
                 uow.conn,
-                member,
+                username,
+                password,
                 kind="session",
                 at=node.clock.now(),
                 ttl=timedelta(hours=node.settings.token_ttl_hours),

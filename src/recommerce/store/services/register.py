@@ -54,6 +54,16 @@ def _require_reason(reason: str) -> str:
     return reason.strip()
 
 
+def _existing(entry: RegisterEntry | None, book: RegisterBook, number: int) -> RegisterEntry:
+    if entry is None:
+        raise NotFound(
+            f"no entry {number} in the {book.value} register",
+            code=ErrorCode.REGISTER_ENTRY_NOT_FOUND,
+            field="number",
+        )
+    return entry
+
+
 def consult(
     node: StoreNode, staff: StaffMember, query: RegisterQuery, *, action: str = "search"
 ) -> list[RegisterEntry]:
@@ -91,13 +101,7 @@ def view_entry(
     staff.require(Permission.CONSULT_REGISTER)
     reason = _require_reason(reason)
     with node.uow() as uow:
-        entry = uow.register.get(book, number)
-        if entry is None:
-            raise NotFound(
-                f"no entry {number} in the {book.value} register",
-                code=ErrorCode.REGISTER_ENTRY_NOT_FOUND,
-                field="number",
-            )
+        entry = _existing(uow.register.get(book, number), book, number)
         uow.register.log_consultation(
             at=node.clock.now(),
             staff_id=staff.id,
@@ -123,13 +127,7 @@ def correct_entry(
     """Write a correction as a new entry linked to the original (business-rules A.5)."""
     staff.require(Permission.CORRECT_REGISTER)
     with node.uow() as uow:
-        original = uow.register.get(book, number)
-        if original is None:
-            raise NotFound(
-                f"no entry {number} in the {book.value} register",
-                code=ErrorCode.REGISTER_ENTRY_NOT_FOUND,
-                field="number",
-            )
+        original = _existing(uow.register.get(book, number), book, number)
         correction = correction_of(
             original,
             number=uow.register.next_number(book),

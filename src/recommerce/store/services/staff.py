@@ -100,6 +100,15 @@ def issue_token(
     return token, expires
 
 
+def log_in(
+    conn: Connection, username: str, password: str, *, kind: str, at: datetime, ttl: timedelta
+) -> tuple[StaffMember, str, datetime]:
+    """Check the password and open a session (browser) or a bearer token (API)."""
+    member = authenticate(conn, username, password)
+    token, expires = issue_token(conn, member, kind=kind, at=at, ttl=ttl)
+    return member, token, expires
+
+
 def staff_for_token(conn: Connection, token: str, *, at: datetime) -> StaffMember | None:
     row = conn.execute(
         select(t.staff)
