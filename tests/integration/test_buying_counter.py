@@ -455,3 +455,25 @@ def test_a_purchase_without_precious_metals_has_no_contract(client, login, artic
         f"/api/v1/purchases/{purchase['id']}/contract.pdf", headers=login("acheteur")
     )
     assert response.status_code == 404
+
+
+def test_nul_characters_are_refused_everywhere_with_a_problem(client, login, article_id, node):
+    headers = login("gerant")
+    body = purchase_body(
+        [{"article_id": article_id("iphone 12"), "grade": "B", "agreed_price_cents": 9000}],
+        seller=seller(surname="Mar\x00tin"),
+    )
+    refused = [
+        client.post("/api/v1/purchases", json=body, headers=headers),
+        client.get("/api/v1/articles", params={"q": "a\x00b"}, headers=headers),
+        client.get("/api/v1/items/20420%0000001", headers=headers),
+        client.post("/api/v1/auth/token", json={"username": "a\x00", "password": "x"}),
+        client.post(
+            "/api/v1/watchlist/import",
+            content="serial\nAB\x00C\n",
+            headers={**headers, "content-type": "text/csv"},
+        ),
+    ]
+    assert [r.status_code for r in refused] == [422] * 5
+    assert {r.headers["content-type"] for r in refused} == {"application/problem+json"}
+    assert set(table_counts(node).values()) == {0}

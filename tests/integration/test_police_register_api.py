@@ -674,3 +674,14 @@ def test_csv_export_for_the_police_is_never_silently_cut(client, login, node):
     )
     assert response.status_code == 200
     assert len(read_csv(response)) == 1_001
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_date_no_register_can_hold_is_a_typing_error(client, login, day):
+    response = client.get(
+        "/api/v1/police-register/export.csv",
+        params={"reason": "contrôle", "date_to": day},
+        headers=login("gerant"),
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "date_to"

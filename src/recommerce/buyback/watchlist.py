@@ -44,6 +44,12 @@ class WatchlistEntry:
 def parse_watchlist_csv(text: str, *, default_source: str) -> list[WatchlistEntry]:
     """Read a CSV with a `serial` (or `imei`) column and optional `reported_on`, `source`,
     `reference` columns; the whole file is refused on the first bad row, with its line."""
+    if "\x00" in text:
+        raise DomainError(
+            "the file is not a CSV text (it contains NUL characters)",
+            code=ErrorCode.INVALID_INPUT,
+            field="file",
+        )
     try:
         return _parse(text, default_source)
     except csv.Error as exc:

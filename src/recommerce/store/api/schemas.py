@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from recommerce.buyback.payment import Payment, PaymentMethod
 from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
@@ -23,8 +23,28 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]  # up to 1,000,000 EUR
 
 
+def _no_nul(value: Any, where: str = "") -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{where or 'a value'} contains a NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _no_nul(item, f"{where}[{i}]")
+
+
 class Strict(BaseModel):
+    """Request bodies: unknown fields refused, and no NUL character anywhere (no database
+    stores one, and no person types one)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul_characters(cls, data: Any) -> Any:
+        _no_nul(data)
+        return data
 
 
 # --- staff -----------------------------------------------------------------------------------

@@ -45,6 +45,11 @@ class RegisterQuery:
         }
 
 
+# Days a register search may name; outside them a date is a typing error, not a period.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
 def _require_reason(reason: str) -> str:
     # Arrêté of 15 May 2020: each consultation says why it was made.
     if not reason or not reason.strip():
@@ -70,6 +75,10 @@ def consult(
     """Search the register and log who looked, when, for what and why, in one transaction."""
     staff.require(Permission.CONSULT_REGISTER)
     reason = _require_reason(query.reason)
+    for name in ("date_from", "date_to"):
+        day = getattr(query, name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise DomainError(f"{name} {day.isoformat()} is out of range", field=name)
     if query.date_from and query.date_to and query.date_from > query.date_to:
         raise DomainError("date_from is after date_to", field="date_from")
     with node.uow() as uow:
