@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from recommerce.buyback.payment import check_payment
 from recommerce.buyback.ports import BuyingUnitOfWork, IdentityKeys
@@ -38,6 +38,8 @@ class BuyingPolicy:
     # The precious-metals seller may withdraw within this time; no resale meanwhile (rule A.8, ?).
     precious_metal_hold: timedelta = timedelta(hours=48)
     provenance: str = "achat à un particulier"
+    # The store's legal day: an identity document or an 18th birthday counts in local time.
+    zone: tzinfo = UTC
 
 
 class SerialOnWatchlist(DomainError):
@@ -156,7 +158,7 @@ def _record(
     now = clock.now()
     if not cmd.lines:
         raise DomainError("a purchase needs at least one object", field="lines")
-    check_seller_may_sell(cmd.seller, now.date())
+    check_seller_may_sell(cmd.seller, now.astimezone(policy.zone).date())
     with uow:
         checked = [_check_line(i, line, uow) for i, line in enumerate(cmd.lines)]
         hits = uow.watchlist.matches(s for c in checked for s in c.serials)
@@ -183,51 +185,17 @@ def _record(
                 c.line.asking_price
                 or argus.quote(c.article, c.line.grade, on=now.date()).resale_price
             )
-            book = (
-                RegisterBook.PRECIOUS_METALS if c.category.precious_metal else RegisterBook.GENERAL
+            book, registered, item = _intake(
+                c,
+                code,
+                asking,
+                purchase_id=purchase_id,
+                staff_id=cmd.staff_id,
+                now=now,
+                policy=policy,
             )
-            characteristics = f"{c.article.brand} {c.article.model}, grade {c.line.grade.value}"
-            if c.category.precious_metal:
-                characteristics += f", {c.line.weight_grams} g, titre {c.line.fineness}/1000"
-            objects[code] = (
-                book,
-                RegisteredObject(
-                    label_code=code,
-                    nature=c.category.name,
-                    characteristics=characteristics,
-                    description=_described(c),
-                    provenance=policy.provenance,
-                    price=c.line.agreed_price,
-                    serials=c.serials,
-                    weight_grams=c.line.weight_grams,
-                    fineness=c.line.fineness,
-                ),
-            )
-            items.append(
-                Item(
-                    id=new_id(),
-                    label_code=code,
-                    store_number=policy.store_number,
-                    article_id=c.article.id,
-                    grade=c.line.grade,
-                    purchase_id=purchase_id,
-                    purchase_price=c.line.agreed_price,
-                    asking_price=asking,
-                    vat_regime=c.line.vat_regime,
-                    register_number=0,  # set below, once the entry is numbered
-                    register_book=book.value,
-                    created_at=now,
-                    created_by=cmd.staff_id,
-                    serials=c.serials,
-                    accessories=c.line.accessories,
-                    description=c.line.description,
-                    resale_blocked_until=now + policy.precious_metal_hold
-                    if c.category.precious_metal
-                    else None,
-                    weight_grams=c.line.weight_grams,
-                    fineness=c.line.fineness,
-                )
-            )
+            objects[code] = (book, registered)
+            items.append(item)
         entries = _number_entries(cmd, uow, objects, purchase_id=purchase_id, now=now)
         number_of = {o.label_code: e.number for e in entries for o in e.objects}
         purchase = Purchase(
@@ -251,6 +219,57 @@ def _record(
         uow.outbox.add(_purchase_recorded(purchase, items, entries))
         uow.commit()
     return purchase
+
+
+def _intake(
+    c: _CheckedLine,
+    code: str,
+    asking: Money,
+    *,
+    purchase_id: str,
+    staff_id: str,
+    now: datetime,
+    policy: BuyingPolicy,
+) -> tuple[RegisterBook, RegisteredObject, Item]:
+    """One object as the register describes it, and as the stock holds it."""
+    precious = c.category.precious_metal
+    book = RegisterBook.PRECIOUS_METALS if precious else RegisterBook.GENERAL
+    characteristics = f"{c.article.brand} {c.article.model}, grade {c.line.grade.value}"
+    if precious:
+        characteristics += f", {c.line.weight_grams} g, titre {c.line.fineness}/1000"
+    registered = RegisteredObject(
+        label_code=code,
+        nature=c.category.name,
+        characteristics=characteristics,
+        description=_described(c),
+        provenance=policy.provenance,
+        price=c.line.agreed_price,
+        serials=c.serials,
+        weight_grams=c.line.weight_grams,
+        fineness=c.line.fineness,
+    )
+    item = Item(
+        id=new_id(),
+        label_code=code,
+        store_number=policy.store_number,
+        article_id=c.article.id,
+        grade=c.line.grade,
+        purchase_id=purchase_id,
+        purchase_price=c.line.agreed_price,
+        asking_price=asking,
+        vat_regime=c.line.vat_regime,
+        register_number=0,  # set once the entry is numbered
+        register_book=book.value,
+        created_at=now,
+        created_by=staff_id,
+        serials=c.serials,
+        accessories=c.line.accessories,
+        description=c.line.description,
+        resale_blocked_until=now + policy.precious_metal_hold if precious else None,
+        weight_grams=c.line.weight_grams,
+        fineness=c.line.fineness,
+    )
+    return book, registered, item
 
 
 def _number_entries(

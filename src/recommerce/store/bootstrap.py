@@ -30,6 +30,7 @@ class StoreNode:
             store_number=self.settings.store_number,
             cash_split_window=self.settings.cash_split_window,
             precious_metal_hold=self.settings.precious_metal_hold,
+            zone=self.settings.zone,
         )
 
     def uow(self) -> SqlUnitOfWork:
