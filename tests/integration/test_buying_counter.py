@@ -477,3 +477,20 @@ def test_nul_characters_are_refused_everywhere_with_a_problem(client, login, art
     assert [r.status_code for r in refused] == [422] * 5
     assert {r.headers["content-type"] for r in refused} == {"application/problem+json"}
     assert set(table_counts(node).values()) == {0}
+
+
+def test_seller_turning_18_today_in_the_stores_time_zone_may_sell(client, login, article_id, clock):
+    # 23:30 UTC on 20 November is already 21 November in Paris: the seller is 18 there.
+    clock.advance(timedelta(hours=13))
+    token = client.post(
+        "/api/v1/auth/token", json={"username": "acheteur", "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    response = client.post(
+        "/api/v1/purchases",
+        json=purchase_body(
+            [{"article_id": article_id("iphone 12"), "grade": "B", "agreed_price_cents": 9000}],
+            seller=seller(birth_date="2008-11-21"),
+        ),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
