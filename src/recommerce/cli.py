@@ -16,6 +16,8 @@ app = typer.Typer(
 )
 store_app = typer.Typer(help="The store node: the server in each store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+fiscal_app = typer.Typer(help="The store's fiscal journal.", no_args_is_help=True)
+app.add_typer(fiscal_app, name="fiscal")
 console = Console()
 
 
@@ -47,6 +49,7 @@ def store_init(
     from recommerce.store.services.staff import create_staff
 
     node = bootstrap()
+    console.print(f"fiscal key: {node.settings.effective_fiscal_key_path}")
     try:
         with node.uow() as uow:
             added = seed_catalog(uow.conn)
@@ -178,6 +181,20 @@ def watchlist_import(
     except DomainError as exc:
         _fail(exc)
     console.print(f"{count} serials on the watchlist")
+
+
+@fiscal_app.command("verify")
+def fiscal_verify() -> None:
+    """Walk the chained, signed journal; name the first record that does not verify."""
+    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.services.fiscal import verify_store_journal
+
+    result = verify_store_journal(bootstrap())
+    if result.ok:
+        console.print(f"[green]{result.message}[/green]")
+        return
+    console.print(f"[red]{result.message}[/red]")
+    raise typer.Exit(code=1)
 
 
 @app.command("bench")

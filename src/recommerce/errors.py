@@ -34,6 +34,13 @@ class ErrorCode(StrEnum):
     PAYMENT_DETAILS_MISSING = "payment_details_missing"
     # stock
     ITEM_STATUS_TRANSITION_FORBIDDEN = "item_status_transition_forbidden"
+    # the till (business-rules B.11, D)
+    ITEM_NOT_SELLABLE = "item_not_sellable"
+    DISCOUNT_NEEDS_APPROVAL = "discount_needs_approval"
+    CARD_DECLINED = "card_declined"
+    STORE_CREDIT_INVALID = "store_credit_invalid"
+    RETURN_NOT_ALLOWED = "return_not_allowed"
+    TILL_SESSION = "till_session"
     # staff
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

@@ -74,6 +74,8 @@ class Item:
     resale_blocked_until: datetime | None = None
     weight_grams: str | None = None
     fineness: int | None = None
+    reserved_for: str | None = None  # the online order holding it while RESERVED
+    sold_on: str | None = None  # the ticket that sold it while SOLD
     history: list[tuple[ItemStatus, ItemStatus]] = field(default_factory=list)
 
     def set_status(self, new: ItemStatus) -> None:

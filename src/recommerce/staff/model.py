@@ -21,6 +21,8 @@ class Role(StrEnum):
 class Permission(StrEnum):
     BUY = "buy"
     SELL = "sell"
+    APPROVE_DISCOUNT = "approve_discount"
+    CLOSE_PERIOD = "close_period"
     VIEW_STOCK = "view_stock"
     MANAGE_STOCK = "manage_stock"
     CONSULT_REGISTER = "consult_register"
@@ -39,6 +41,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {
             Permission.BUY,
             Permission.SELL,
+            Permission.APPROVE_DISCOUNT,
+            Permission.CLOSE_PERIOD,
             Permission.MANAGE_STOCK,
             Permission.CONSULT_REGISTER,
             Permission.CORRECT_REGISTER,

@@ -15,7 +15,17 @@ from prometheus_client import (
 )
 from sqlalchemy import text
 
-from recommerce.store.api import auth, catalog, items, problems, purchases, register, ui, watchlist
+from recommerce.store.api import (
+    auth,
+    catalog,
+    items,
+    problems,
+    purchases,
+    register,
+    till,
+    ui,
+    watchlist,
+)
 from recommerce.store.bootstrap import StoreNode, bootstrap
 
 
@@ -32,7 +42,7 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
     )
     app.state.node = node
     problems.install(app)
-    for module in (auth, catalog, purchases, items, register, watchlist, ui):
+    for module in (auth, catalog, purchases, items, till, register, watchlist, ui):
         app.include_router(module.router)
     _install_metrics(app)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from sqlalchemy import Engine
 
 from recommerce.buyback.handlers import BuyingPolicy
 from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
 from recommerce.clock import Clock, SystemClock
+from recommerce.fiscal.journal import FiscalKey
+from recommerce.pos.sale import TillPolicy
+from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
 from recommerce.store.db.engine import make_engine
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.migrate import upgrade
@@ -21,8 +25,10 @@ class StoreNode:
     settings: StoreSettings
     engine: Engine
     vault: IdentityVault
+    fiscal_key: FiscalKey
     clock: Clock = field(default_factory=SystemClock)
     argus: ArgusPort = field(default_factory=ReferencePriceRule)
+    terminal: PaymentTerminal = field(default_factory=SimulatedPaymentTerminal)
 
     @property
     def policy(self) -> BuyingPolicy:
@@ -30,6 +36,14 @@ class StoreNode:
             store_number=self.settings.store_number,
             cash_split_window=self.settings.cash_split_window,
             precious_metal_hold=self.settings.precious_metal_hold,
+            zone=self.settings.zone,
+        )
+
+    @property
+    def till_policy(self) -> TillPolicy:
+        return TillPolicy(
+            store_number=self.settings.store_number,
+            max_discount_without_approval=Fraction(self.settings.till_max_discount_percent, 100),
             zone=self.settings.zone,
         )
 
@@ -48,4 +62,19 @@ def bootstrap(
         vault = IdentityVault(settings.identity_key.get_secret_value())
     else:
         vault = IdentityVault.from_file(settings.data_dir / "identity.key")
-    return StoreNode(settings=settings, engine=engine, vault=vault, clock=clock or SystemClock())
+    return StoreNode(
+        settings=settings,
+        engine=engine,
+        vault=vault,
+        fiscal_key=fiscal_key(settings),
+        clock=clock or SystemClock(),
+    )
+
+
+def fiscal_key(settings: StoreSettings, *, create: bool = False) -> FiscalKey:
+    """The journal's signing key. `recommerce store init` creates it; outside production a
+    missing key is created on first start so that a development store simply works."""
+    path = settings.effective_fiscal_key_path
+    if not path.exists() and (create or settings.environment != "production"):
+        return FiscalKey.generate(path)
+    return FiscalKey.load(path)

@@ -24,6 +24,10 @@ class StoreSettings(BaseSettings):
     timezone: str = "Europe/Paris"  # the store's legal day and the times printed in registers
     # Secret for identity documents: Fernet key (encryption at rest, rule F.24) and HMAC key.
     identity_key: SecretStr | None = None
+    # The Ed25519 key that signs the fiscal journal lives outside the database (rule D.17).
+    fiscal_key_path: Path | None = None  # default: data_dir/fiscal-ed25519.pem
+    till_max_discount_percent: int = 10  # above it, a line discount needs a manager
+    return_window_days: int = 30  # how long after a sale an item may be brought back
     token_ttl_hours: int = 12
     cash_split_window_hours: int = 24  # cash paid to one seller within this window counts once
     precious_metal_hold_hours: int = 48  # business-rules A.8 (?): setting, default 48 h
@@ -44,6 +48,10 @@ class StoreSettings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'store.db').resolve()}"
+
+    @property
+    def effective_fiscal_key_path(self) -> Path:
+        return self.fiscal_key_path or self.data_dir / "fiscal-ed25519.pem"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -25,3 +25,4 @@ class Event:
 PURCHASE_RECORDED = "PurchaseRecorded"
 REGISTER_ENTRY_CORRECTED = "RegisterEntryCorrected"
 ITEM_STATUS_CHANGED = "ItemStatusChanged"
+TICKET_VALIDATED = "TicketValidated"  # a sale or a return: items sold or back in stock

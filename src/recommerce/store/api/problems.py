@@ -27,11 +27,14 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.USERNAME_TAKEN: 409,
     ErrorCode.CONFLICT: 409,
     ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN: 409,
+    ErrorCode.ITEM_NOT_SELLABLE: 409,
+    ErrorCode.CARD_DECLINED: 402,
 }
 
 TITLES: dict[int, str] = {
     400: "Bad request",
     401: "Not authenticated",
+    402: "Payment refused",
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",

@@ -49,6 +49,16 @@ def search_text(*parts: str) -> str:
     return " " + fold(" ".join(parts)) + " "
 
 
+def ensure_counter(conn: Connection, name: str) -> None:
+    """Create a counter at 0 if it does not exist yet (e.g. the first ticket of a new till)."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    conn.execute(upsert(t.counters).values(name=name, value=0).on_conflict_do_nothing())
+
+
 def next_value(conn: Connection, name: str) -> int:
     """Take the next number of a gapless counter. The row stays locked until commit, so
     concurrent transactions number in commit order and a rollback returns the number."""
@@ -259,12 +269,30 @@ class SqlItems:
         ).first()
         return item_from_row(row._mapping) if row else None
 
+    def lock(self, labels: list[str]) -> dict[str, Item]:
+        """Read items for a change of status, locking their rows until commit (PostgreSQL;
+        SQLite's write lock already serialises). Locks are taken in label order, so two
+        baskets sharing items never deadlock."""
+        rows = self.conn.execute(
+            select(t.items)
+            .where(t.items.c.label_code.in_(sorted(labels)))
+            .order_by(t.items.c.label_code)
+            .with_for_update()
+        ).all()
+        return {r.label_code: item_from_row(r._mapping) for r in rows}
+
     def save_status(self, item: Item, *, previous: ItemStatus, at: datetime, by: str) -> None:
         """Write the new status only if nobody changed the item since it was read."""
         changed = self.conn.execute(
             update(t.items)
             .where(t.items.c.id == item.id, t.items.c.status == previous.value)
-            .values(status=item.status.value, updated_at=at, updated_by=by)
+            .values(
+                status=item.status.value,
+                reserved_for=item.reserved_for,
+                sold_on=item.sold_on,
+                updated_at=at,
+                updated_by=by,
+            )
         ).rowcount
         if changed != 1:
             raise Conflict(
@@ -293,6 +321,8 @@ def _item_row(item: Item) -> dict[str, Any]:
         "resale_blocked_until": item.resale_blocked_until,
         "weight_grams": item.weight_grams,
         "fineness": item.fineness,
+        "reserved_for": item.reserved_for,
+        "sold_on": item.sold_on,
         "created_at": item.created_at,
         "created_by": item.created_by,
         "updated_at": item.created_at,
@@ -322,6 +352,8 @@ def item_from_row(row: Any) -> Item:
         resale_blocked_until=row["resale_blocked_until"],
         weight_grams=row["weight_grams"],
         fineness=row["fineness"],
+        reserved_for=row["reserved_for"],
+        sold_on=row["sold_on"],
     )
 
 

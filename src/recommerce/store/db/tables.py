@@ -129,6 +129,8 @@ items = Table(
     Column("resale_blocked_until", UtcDateTime),
     Column("weight_grams", String(20)),
     Column("fineness", Integer),
+    Column("reserved_for", String(36)),  # the online order, while reserved
+    Column("sold_on", String(40)),  # the ticket's display number, while sold
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", ForeignKey("staff.id"), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -206,4 +208,78 @@ outbox = Table(
     Column("payload", JSON, nullable=False),
     Column("acked_at", UtcDateTime),
     UniqueConstraint("event_id"),
+)
+
+
+# --- the till ------------------------------------------------------------------------------
+# Tickets, their lines and tenders are never updated nor deleted (CGI art. 286 I 3° bis,
+# business-rules D.16): triggers refuse it, as for the police register.
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_number", Integer, nullable=False),
+    Column("till", String(20), nullable=False),
+    Column("number", BigInteger, nullable=False),
+    Column("display_number", String(40), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("change_cents", BigInteger, nullable=False),
+    Column("refers_to", ForeignKey("tickets.id")),  # the sale a return corrects
+    Column("non_resident_proof", String(200)),
+    Column("session_id", String(36)),
+    UniqueConstraint("till", "number"),
+)
+
+ticket_lines = Table(
+    "ticket_lines",
+    metadata,
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False, index=True),
+    Column("label_code", String(13), nullable=False),
+    Column("article_name", String(300), nullable=False),
+    Column("unit_price_cents", BigInteger, nullable=False),
+    Column("discount_cents", BigInteger, nullable=False),
+    Column("price_cents", BigInteger, nullable=False),
+    Column("vat_regime", String(10), nullable=False),
+    Column("vat_rate", String(10), nullable=False),
+    Column("vat_cents", BigInteger, nullable=False),
+)
+
+ticket_tenders = Table(
+    "ticket_tenders",
+    metadata,
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reference", String(64)),
+)
+
+# The chained, signed fiscal journal of the store (rules D.17-D.20): one chain, gapless seq.
+fiscal_journal = Table(
+    "fiscal_journal",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),
+    Column("label", String(120), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("fields", JSON, nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("signature", String(100), nullable=False),
+)
+
+store_credits = Table(
+    "store_credits",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("issued_cents", BigInteger, nullable=False),
+    Column("balance_cents", BigInteger, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("issued_by", ForeignKey("staff.id"), nullable=False),
+    Column("ticket_id", ForeignKey("tickets.id")),
 )

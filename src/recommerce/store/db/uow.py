@@ -15,6 +15,7 @@ from recommerce.store.db.repositories import (
     SqlPurchases,
     SqlWatchlist,
 )
+from recommerce.store.db.till import SqlJournal, SqlStoreCredits, SqlTickets
 
 
 class SqlUnitOfWork:
@@ -24,6 +25,9 @@ class SqlUnitOfWork:
     items: SqlItems
     watchlist: SqlWatchlist
     outbox: SqlOutbox
+    tickets: SqlTickets
+    journal: SqlJournal
+    store_credits: SqlStoreCredits
     conn: Connection
 
     def __init__(self, engine: Engine, vault: IdentityVault) -> None:
@@ -41,6 +45,9 @@ class SqlUnitOfWork:
         self.items = SqlItems(self.conn)
         self.watchlist = SqlWatchlist(self.conn)
         self.outbox = SqlOutbox(self.conn)
+        self.tickets = SqlTickets(self.conn)
+        self.journal = SqlJournal(self.conn)
+        self.store_credits = SqlStoreCredits(self.conn)
         return self
 
     def __exit__(

@@ -1,0 +1,1 @@
+"""Fiscal rules of the till: VAT on the margin, the chained journal, closings and archives."""

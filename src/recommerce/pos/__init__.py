@@ -1,0 +1,1 @@
+"""Point of sale: baskets, tenders, tickets, returns, receipts and till sessions."""

@@ -1,0 +1,246 @@
+"""Selling at the till: one sale is one transaction — the ticket, its items marked sold, its
+fiscal-journal record and its outbox event (business-rules B.11, C.12-C.14, D.16-D.18)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from fractions import Fraction
+
+from recommerce.clock import Clock
+from recommerce.errors import DomainError, ErrorCode
+from recommerce.fiscal.journal import FiscalKey, seal
+from recommerce.fiscal.vat import STANDARD_RATE, tax_line
+from recommerce.ids import new_id
+from recommerce.inventory.model import Item, ItemStatus
+from recommerce.money import Money, total
+from recommerce.pos.ports import TillUnitOfWork
+from recommerce.pos.tenders import Settlement, Tender, TenderKind, TenderRequest, settle
+from recommerce.pos.terminal import PaymentTerminal
+from recommerce.pos.ticket import Ticket, TicketKind, TicketLine
+from recommerce.staff.model import Permission, StaffMember
+from recommerce.sync.events import TICKET_VALIDATED, Event
+
+NO_DISCOUNT = Money(0)
+
+
+@dataclass(frozen=True, slots=True)
+class TillPolicy:
+    store_number: int
+    # A line discount above this share of the label price needs a manager's approval.
+    max_discount_without_approval: Fraction = Fraction(10, 100)
+    vat_rate: Fraction = STANDARD_RATE
+    zone: tzinfo = UTC
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLineRequest:
+    label_code: str
+    discount: Money = NO_DISCOUNT
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSale:
+    till: str
+    staff: StaffMember
+    lines: tuple[SaleLineRequest, ...]
+    tenders: tuple[TenderRequest, ...]
+    approved_by: StaffMember | None = None  # the manager who approved a large discount
+    non_resident_proof: str | None = None
+
+
+def check_sellable(item: Item, now: datetime, zone: tzinfo, *, field: str) -> None:
+    """Refuse an item the till must not sell, saying why (business-rules A.8, architecture 3)."""
+    if item.status is ItemStatus.RESERVED:
+        raise DomainError(
+            f"item {item.label_code} is reserved for online order {item.reserved_for}",
+            code=ErrorCode.ITEM_NOT_SELLABLE,
+            field=field,
+            order=item.reserved_for,
+        )
+    if item.status is ItemStatus.SOLD:
+        raise DomainError(
+            f"item {item.label_code} was already sold on ticket {item.sold_on}",
+            code=ErrorCode.ITEM_NOT_SELLABLE,
+            field=field,
+            ticket=item.sold_on,
+        )
+    if item.status is not ItemStatus.IN_STOCK:
+        raise DomainError(
+            f"item {item.label_code} is {item.status.value.replace('_', ' ')}, not on sale",
+            code=ErrorCode.ITEM_NOT_SELLABLE,
+            field=field,
+        )
+    if item.resale_blocked_until is not None and item.resale_blocked_until > now:
+        until = item.resale_blocked_until.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        # Code pénal R321-6-1 / business-rules A.8: the seller may still withdraw.
+        raise DomainError(
+            f"item {item.label_code} is under the sellers' withdrawal period until {until}",
+            code=ErrorCode.ITEM_NOT_SELLABLE,
+            field=field,
+            until=item.resale_blocked_until.isoformat(),
+        )
+
+
+def _discount_allowed(
+    line: SaleLineRequest, item: Item, cmd: RecordSale, policy: TillPolicy, field: str
+) -> None:
+    if line.discount < Money.zero() or line.discount >= item.asking_price:
+        raise DomainError(
+            "a discount is positive and less than the price",
+            code=ErrorCode.INVALID_AMOUNT,
+            field=f"{field}.discount",
+        )
+    share = Fraction(line.discount.cents, item.asking_price.cents)
+    if share <= policy.max_discount_without_approval:
+        return
+    for who in (cmd.staff, cmd.approved_by):
+        if who is not None and who.may(Permission.APPROVE_DISCOUNT):
+            return
+    raise DomainError(
+        f"a discount of {float(share):.0%} needs a manager's approval",
+        code=ErrorCode.DISCOUNT_NEEDS_APPROVAL,
+        field=f"{field}.discount",
+    )
+
+
+def record_sale(
+    cmd: RecordSale,
+    uow_factory: Callable[[], TillUnitOfWork],
+    *,
+    terminal: PaymentTerminal,
+    clock: Clock,
+    key: FiscalKey,
+    policy: TillPolicy,
+) -> Ticket:
+    cmd.staff.require(Permission.SELL)
+    if not cmd.lines:
+        raise DomainError("the basket is empty", field="lines")
+    labels = [line.label_code for line in cmd.lines]
+    if len(set(labels)) != len(labels):
+        raise DomainError("an item is twice in the basket", field="lines")
+    now = clock.now()
+    with uow_factory() as uow:
+        lines: list[TicketLine] = []
+        items: list[Item] = []
+        locked = uow.items.lock(labels)
+        for i, request in enumerate(cmd.lines):
+            field = f"lines[{i}]"
+            item = locked.get(request.label_code)
+            if item is None:
+                raise DomainError(
+                    f"no item with label {request.label_code} in this store",
+                    code=ErrorCode.ITEM_NOT_FOUND,
+                    field=f"{field}.label_code",
+                )
+            check_sellable(item, now, policy.zone, field=f"{field}.label_code")
+            _discount_allowed(request, item, cmd, policy, field)
+            article = uow.catalog.article(item.article_id)
+            price = item.asking_price - request.discount
+            lines.append(
+                TicketLine(
+                    item_id=item.id,
+                    label_code=item.label_code,
+                    article_name=article.name if article else item.article_id,
+                    unit_price=item.asking_price,
+                    discount=request.discount,
+                    taxed=tax_line(item.vat_regime, price, item.purchase_price, policy.vat_rate),
+                )
+            )
+            items.append(item)
+        settlement = settle(
+            total(line.price for line in lines),
+            cmd.tenders,
+            non_resident_proof=cmd.non_resident_proof,
+        )
+        ticket_id = new_id()
+        for tender in settlement.tenders:
+            if tender.kind is TenderKind.STORE_CREDIT:
+                uow.store_credits.debit(tender.reference or "", tender.amount)
+        settlement = _take_card_payment(settlement, terminal, ticket_id)
+        try:
+            ticket = Ticket(
+                id=ticket_id,
+                store_number=policy.store_number,
+                till=cmd.till,
+                number=uow.tickets.next_number(cmd.till),
+                kind=TicketKind.SALE,
+                occurred_at=now,
+                staff_id=cmd.staff.id,
+                lines=tuple(lines),
+                tenders=settlement.tenders,
+                change=settlement.change,
+                non_resident_proof=cmd.non_resident_proof,
+            )
+            for item in items:
+                item.set_status(ItemStatus.SOLD)
+                item.sold_on = ticket.display_number
+                uow.items.save_status(item, previous=ItemStatus.IN_STOCK, at=now, by=cmd.staff.id)
+            uow.tickets.add(ticket)
+            journal_ticket(uow, ticket, key)
+            uow.outbox.add(ticket_event(ticket))
+            uow.commit()
+        except BaseException:
+            _cancel_card_payment(settlement, terminal, ticket_id)
+            raise
+    return ticket
+
+
+def _take_card_payment(
+    settlement: Settlement, terminal: PaymentTerminal, reference: str
+) -> Settlement:
+    """Charge the card tenders last, once everything else is known to be fine."""
+    tenders: list[Tender] = []
+    for tender in settlement.tenders:
+        if tender.kind is TenderKind.CARD:
+            result = terminal.charge(tender.amount, reference=reference)
+            if not result.approved:
+                _cancel_card_payment(Settlement(tuple(tenders), Money(0)), terminal, reference)
+                raise DomainError(
+                    f"card payment of {tender.amount} refused: {result.message}",
+                    code=ErrorCode.CARD_DECLINED,
+                    field="tenders",
+                )
+            tender = type(tender)(
+                kind=tender.kind, amount=tender.amount, reference=result.authorization
+            )
+        tenders.append(tender)
+    return Settlement(tuple(tenders), settlement.change)
+
+
+def _cancel_card_payment(settlement: Settlement, terminal: PaymentTerminal, reference: str) -> None:
+    for tender in settlement.tenders:
+        if tender.kind is TenderKind.CARD and tender.reference:
+            terminal.cancel(tender.reference, reference=reference)
+
+
+def journal_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
+    """Chain and sign the ticket into the store's fiscal journal (rule D.17), in the ticket's
+    own transaction: taking the next seq locks the journal until commit."""
+    seq = uow.journal.next_seq()
+    previous = uow.journal.get(seq - 1) if seq > 1 else None
+    uow.journal.append(
+        seal(
+            previous,
+            seq=seq,
+            kind="ticket",
+            label=f"ticket {ticket.display_number}",
+            occurred_at=ticket.occurred_at,
+            fields=ticket.journal_fields(),
+            key=key,
+        )
+    )
+
+
+def ticket_event(ticket: Ticket) -> Event:
+    return Event(
+        type=TICKET_VALIDATED,
+        occurred_at=ticket.occurred_at,
+        payload={
+            **ticket.journal_fields(),
+            "items": [
+                {"item_id": line.item_id, "label_code": line.label_code} for line in ticket.lines
+            ],
+        },
+    )

@@ -1,0 +1,238 @@
+"""Repositories of the till: tickets, the fiscal journal and store credits."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from recommerce.errors import DomainError, ErrorCode
+from recommerce.fiscal.journal import JournalRecord
+from recommerce.fiscal.vat import TaxedLine
+from recommerce.inventory.model import VatRegime
+from recommerce.money import Money
+from recommerce.pos.tenders import Tender, TenderKind
+from recommerce.pos.ticket import Ticket, TicketKind, TicketLine
+from recommerce.store.db import tables as t
+from recommerce.store.db.repositories import ensure_counter, next_value
+
+JOURNAL_COUNTER = "journal"
+
+
+@dataclass
+class SqlTickets:
+    conn: Connection
+
+    def next_number(self, till: str) -> int:
+        name = f"ticket:{till}"
+        ensure_counter(self.conn, name)
+        return next_value(self.conn, name)
+
+    def add(self, ticket: Ticket) -> None:
+        refers_to = None
+        if ticket.refers_to is not None:
+            refers_to = self.conn.execute(
+                select(t.tickets.c.id).where(t.tickets.c.display_number == ticket.refers_to)
+            ).scalar_one()
+        self.conn.execute(
+            insert(t.tickets).values(
+                id=ticket.id,
+                store_number=ticket.store_number,
+                till=ticket.till,
+                number=ticket.number,
+                display_number=ticket.display_number,
+                kind=ticket.kind.value,
+                occurred_at=ticket.occurred_at,
+                staff_id=ticket.staff_id,
+                total_cents=ticket.total.cents,
+                change_cents=ticket.change.cents,
+                refers_to=refers_to,
+                non_resident_proof=ticket.non_resident_proof,
+            )
+        )
+        self.conn.execute(
+            insert(t.ticket_lines),
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "line_no": n,
+                    "item_id": line.item_id,
+                    "label_code": line.label_code,
+                    "article_name": line.article_name,
+                    "unit_price_cents": line.unit_price.cents,
+                    "discount_cents": line.discount.cents,
+                    "price_cents": line.price.cents,
+                    "vat_regime": line.taxed.regime.value,
+                    "vat_rate": str(line.taxed.rate),
+                    "vat_cents": line.taxed.vat.cents,
+                }
+                for n, line in enumerate(ticket.lines, start=1)
+            ],
+        )
+        if ticket.tenders:
+            self.conn.execute(
+                insert(t.ticket_tenders),
+                [
+                    {
+                        "ticket_id": ticket.id,
+                        "line_no": n,
+                        "kind": tender.kind.value,
+                        "amount_cents": tender.amount.cents,
+                        "reference": tender.reference,
+                    }
+                    for n, tender in enumerate(ticket.tenders, start=1)
+                ],
+            )
+
+    def get(self, display_number: str) -> Ticket | None:
+        row = self.conn.execute(
+            select(t.tickets).where(t.tickets.c.display_number == display_number)
+        ).first()
+        return self._ticket(row._mapping) if row else None
+
+    def get_by_id(self, ticket_id: str) -> Ticket | None:
+        row = self.conn.execute(select(t.tickets).where(t.tickets.c.id == ticket_id)).first()
+        return self._ticket(row._mapping) if row else None
+
+    def returned_items(self, sale_id: str) -> set[str]:
+        """Items of a sale already brought back on an earlier return."""
+        returns = select(t.tickets.c.id).where(t.tickets.c.refers_to == sale_id)
+        return set(
+            self.conn.execute(
+                select(t.ticket_lines.c.item_id).where(t.ticket_lines.c.ticket_id.in_(returns))
+            ).scalars()
+        )
+
+    def _ticket(self, row: Any) -> Ticket:
+        lines = self.conn.execute(
+            select(t.ticket_lines)
+            .where(t.ticket_lines.c.ticket_id == row["id"])
+            .order_by(t.ticket_lines.c.line_no)
+        ).all()
+        tenders = self.conn.execute(
+            select(t.ticket_tenders)
+            .where(t.ticket_tenders.c.ticket_id == row["id"])
+            .order_by(t.ticket_tenders.c.line_no)
+        ).all()
+        refers_to = None
+        if row["refers_to"]:
+            refers_to = self.conn.execute(
+                select(t.tickets.c.display_number).where(t.tickets.c.id == row["refers_to"])
+            ).scalar_one()
+        return Ticket(
+            id=row["id"],
+            store_number=row["store_number"],
+            till=row["till"],
+            number=row["number"],
+            kind=TicketKind(row["kind"]),
+            occurred_at=row["occurred_at"],
+            staff_id=row["staff_id"],
+            lines=tuple(
+                TicketLine(
+                    item_id=line.item_id,
+                    label_code=line.label_code,
+                    article_name=line.article_name,
+                    unit_price=Money(line.unit_price_cents),
+                    discount=Money(line.discount_cents),
+                    taxed=TaxedLine(
+                        regime=VatRegime(line.vat_regime),
+                        rate=Fraction(line.vat_rate),
+                        price=Money(line.price_cents),
+                        vat=Money(line.vat_cents),
+                    ),
+                )
+                for line in lines
+            ),
+            tenders=tuple(
+                Tender(kind=TenderKind(x.kind), amount=Money(x.amount_cents), reference=x.reference)
+                for x in tenders
+            ),
+            change=Money(row["change_cents"]),
+            refers_to=refers_to,
+            non_resident_proof=row["non_resident_proof"],
+        )
+
+
+@dataclass
+class SqlJournal:
+    conn: Connection
+
+    def next_seq(self) -> int:
+        return next_value(self.conn, JOURNAL_COUNTER)
+
+    def get(self, seq: int) -> JournalRecord | None:
+        row = self.conn.execute(
+            select(t.fiscal_journal).where(t.fiscal_journal.c.seq == seq)
+        ).first()
+        return record_from_row(row._mapping) if row else None
+
+    def append(self, record: JournalRecord) -> None:
+        self.conn.execute(
+            insert(t.fiscal_journal).values(
+                seq=record.seq,
+                kind=record.kind,
+                label=record.label,
+                occurred_at=record.occurred_at,
+                fields=dict(record.fields),
+                previous_hash=record.previous_hash,
+                hash=record.hash,
+                signature=record.signature,
+            )
+        )
+
+
+def record_from_row(row: Any) -> JournalRecord:
+    return JournalRecord(
+        seq=row["seq"],
+        kind=row["kind"],
+        label=row["label"],
+        occurred_at=row["occurred_at"],
+        fields=row["fields"],
+        previous_hash=row["previous_hash"],
+        hash=row["hash"],
+        signature=row["signature"],
+    )
+
+
+@dataclass
+class SqlStoreCredits:
+    conn: Connection
+
+    def debit(self, code: str, amount: Money) -> None:
+        done = self.conn.execute(
+            update(t.store_credits)
+            .where(t.store_credits.c.code == code, t.store_credits.c.balance_cents >= amount.cents)
+            .values(balance_cents=t.store_credits.c.balance_cents - amount.cents)
+        ).rowcount
+        if done != 1:
+            raise DomainError(
+                f"store credit {code!r} is unknown or holds less than {amount}",
+                code=ErrorCode.STORE_CREDIT_INVALID,
+                field="tenders",
+            )
+
+    def issue(self, amount: Money, *, ticket_id: str, at: datetime, by: str) -> str:
+        code = "AV" + "".join(
+            secrets.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(10)
+        )
+        self.conn.execute(
+            insert(t.store_credits).values(
+                code=code,
+                issued_cents=amount.cents,
+                balance_cents=amount.cents,
+                issued_at=at,
+                issued_by=by,
+                ticket_id=ticket_id,
+            )
+        )
+        return code
+
+    def balance(self, code: str) -> Money | None:
+        value = self.conn.execute(
+            select(t.store_credits.c.balance_cents).where(t.store_credits.c.code == code)
+        ).scalar_one_or_none()
+        return Money(value) if value is not None else None
