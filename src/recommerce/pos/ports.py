@@ -10,6 +10,7 @@ from recommerce.buyback.ports import Catalog
 from recommerce.fiscal.journal import JournalRecord
 from recommerce.inventory.model import Item, ItemStatus
 from recommerce.money import Money
+from recommerce.pos.tenders import TenderKind
 from recommerce.pos.ticket import Ticket
 from recommerce.sync.events import Event
 
@@ -25,6 +26,7 @@ class Tickets(Protocol):
     def add(self, ticket: Ticket) -> None: ...
     def get(self, display_number: str) -> Ticket | None: ...
     def returned_items(self, sale_id: str) -> set[str]: ...
+    def refunded(self, sale_id: str) -> dict[TenderKind, Money]: ...
 
 
 class Journal(Protocol):
@@ -35,7 +37,7 @@ class Journal(Protocol):
 
 class StoreCredits(Protocol):
     def debit(self, code: str, amount: Money) -> None: ...
-    def issue(self, amount: Money, *, ticket_id: str, at: datetime, by: str) -> str: ...
+    def issue(self, code: str, amount: Money, *, ticket_id: str, at: datetime, by: str) -> None: ...
 
 
 class Outbox(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,6 +13,14 @@ from recommerce.money import Money, total
 # 15,000 EUR when a non-resident proves it (the proof is recorded on the ticket).
 CUSTOMER_CASH_LIMIT = Money.euros(1000)
 NON_RESIDENT_CASH_LIMIT = Money.euros(15000)
+
+
+CREDIT_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I to misread
+
+
+def new_credit_code() -> str:
+    """The code printed on a credit note, typed or scanned when it is spent."""
+    return "AV" + "".join(secrets.choice(CREDIT_CODE_ALPHABET) for _ in range(10))
 
 
 class TenderKind(StrEnum):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from recommerce.fiscal.vat import receipt_mentions
 from recommerce.inventory.model import VatRegime
 from recommerce.money import Money
+from recommerce.pos.returns import Refund
 from recommerce.pos.tenders import TenderKind, TenderRequest
 from recommerce.pos.ticket import Ticket, TicketKind
 from recommerce.store.api.schemas import Strict
@@ -50,6 +51,23 @@ class SaleIn(Strict):
     non_resident_proof: (
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
     ) = None
+
+
+class ReturnLineIn(Strict):
+    label_code: Label
+    to_repair: bool = False
+
+
+class ReturnIn(Strict):
+    till: Till
+    sale_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=200)]
+    refund: Refund = Refund.ORIGINAL_TENDERS
+
+
+class StoreCreditOut(BaseModel):
+    code: str
+    balance_cents: int
 
 
 class TicketLineOut(BaseModel):

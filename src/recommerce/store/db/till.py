@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from recommerce.errors import DomainError, ErrorCode
 from recommerce.fiscal.journal import JournalRecord
@@ -106,6 +105,16 @@ class SqlTickets:
                 select(t.ticket_lines.c.item_id).where(t.ticket_lines.c.ticket_id.in_(returns))
             ).scalars()
         )
+
+    def refunded(self, sale_id: str) -> dict[TenderKind, Money]:
+        """What earlier returns of a sale already gave back, per tender kind (positive)."""
+        returns = select(t.tickets.c.id).where(t.tickets.c.refers_to == sale_id)
+        rows = self.conn.execute(
+            select(t.ticket_tenders.c.kind, func.sum(t.ticket_tenders.c.amount_cents))
+            .where(t.ticket_tenders.c.ticket_id.in_(returns))
+            .group_by(t.ticket_tenders.c.kind)
+        ).all()
+        return {TenderKind(kind): Money(-int(cents)) for kind, cents in rows}
 
     def _ticket(self, row: Any) -> Ticket:
         lines = self.conn.execute(
@@ -215,10 +224,7 @@ class SqlStoreCredits:
                 field="tenders",
             )
 
-    def issue(self, amount: Money, *, ticket_id: str, at: datetime, by: str) -> str:
-        code = "AV" + "".join(
-            secrets.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(10)
-        )
+    def issue(self, code: str, amount: Money, *, ticket_id: str, at: datetime, by: str) -> None:
         self.conn.execute(
             insert(t.store_credits).values(
                 code=code,
@@ -229,7 +235,6 @@ class SqlStoreCredits:
                 ticket_id=ticket_id,
             )
         )
-        return code
 
     def balance(self, code: str) -> Money | None:
         value = self.conn.execute(
