@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from recommerce.errors import DomainError
+
+if TYPE_CHECKING:
+    from recommerce.staff.model import StaffMember
+    from recommerce.store.bootstrap import StoreNode
 
 app = typer.Typer(
     help="recommerce: the store node and central of a second-hand chain.", no_args_is_help=True
@@ -161,23 +165,13 @@ def watchlist_import(
     source: Annotated[str, typer.Option(help="Who reported these serials")] = "import",
 ) -> None:
     """Import serials/IMEIs reported stolen from a CSV file."""
-    from sqlalchemy import select
-
     from recommerce.store.bootstrap import bootstrap
-    from recommerce.store.db import tables as t
-    from recommerce.store.services.staff import member_from_row
     from recommerce.store.services.watchlist import import_watchlist
 
     node = bootstrap()
-    with node.uow() as uow:
-        row = uow.conn.execute(select(t.staff).where(t.staff.c.username == as_user)).first()
-    if row is None:
-        console.print(f"[red]error:[/red] no staff account {as_user!r}")
-        raise typer.Exit(code=2)
+    manager = _staff_named(node, as_user)
     try:
-        count = import_watchlist(
-            node, member_from_row(row), csv_file.read_text(encoding="utf-8"), source=source
-        )
+        count = import_watchlist(node, manager, csv_file.read_text(encoding="utf-8"), source=source)
     except DomainError as exc:
         _fail(exc)
     console.print(f"{count} serials on the watchlist")
@@ -197,12 +191,70 @@ def fiscal_verify() -> None:
     raise typer.Exit(code=1)
 
 
+def _staff_named(node: StoreNode, username: str) -> StaffMember:
+    from sqlalchemy import select
+
+    from recommerce.store.db import tables as t
+    from recommerce.store.services.staff import member_from_row
+
+    with node.uow() as uow:
+        row = uow.conn.execute(select(t.staff).where(t.staff.c.username == username)).first()
+    if row is None:
+        console.print(f"[red]error:[/red] no staff account {username!r}")
+        raise typer.Exit(code=2)
+    return member_from_row(row)
+
+
+@fiscal_app.command("close")
+def fiscal_close(
+    period: Annotated[str, typer.Argument(help="day, month or year")],
+    label: Annotated[str, typer.Argument(help="2026-11-20, 2026-11 or 2026")],
+    as_user: Annotated[str, typer.Option("--as", help="Manager username")],
+) -> None:
+    """Close a day, a month or a year: a chained, signed record with the grand total."""
+    from recommerce.fiscal.closings import Period
+    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.services.closings import close_period
+
+    try:
+        the_period = Period(period)
+    except ValueError:
+        console.print(f"[red]error:[/red] {period!r} is not day, month or year")
+        raise typer.Exit(code=2) from None
+    node = bootstrap()
+    try:
+        record = close_period(node, _staff_named(node, as_user), the_period, label)
+    except DomainError as exc:
+        _fail(exc)
+    console.print(
+        f"{record.label}: record {record.seq}, total {record.fields['total_cents'] / 100:.2f} EUR, "
+        f"grand total {record.fields['grand_total_cents'] / 100:.2f} EUR"
+    )
+
+
+@fiscal_app.command("archive")
+def fiscal_archive(
+    year: Annotated[int, typer.Option(help="The closed year to archive")],
+    out: Annotated[Path, typer.Option(help="Folder to write the archive into")],
+) -> None:
+    """Write the signed yearly archive (JSON, CSV, manifest, signature, public key)."""
+    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.services.closings import archive_year
+
+    try:
+        paths = archive_year(bootstrap(), year, out)
+    except DomainError as exc:
+        _fail(exc)
+    for path in paths:
+        console.print(f"written {path}")
+
+
 @app.command("bench")
 def bench(
     json_path: Annotated[Path, typer.Option("--json", help="Where to write the figures")],
     quick: Annotated[bool, typer.Option(help="Fewer repetitions, for a smoke run")] = False,
 ) -> None:
-    """Measure the performance figures (medians, with same-run references) as JSON."""
+    """Measure the performance figures (with same-run references): a table, and JSON."""
     import json
 
     from recommerce.sim.bench import run
@@ -210,8 +262,22 @@ def bench(
     report = run(quick=quick)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(report, indent=2) + "\n")
+    machine = report["machine"]
+    table = Table(title=f"recommerce bench ({machine['cpus']} cpus, {machine['platform']})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("goal (informational)", justify="right")
+    goals = report.get("goals", {})
     for name, value in report["figures"].items():
-        console.print(f"{name}: {value}")
+        goal = goals.get(name)
+        shown = ""
+        if goal is not None:
+            # A latency is a ceiling, a rate a floor.
+            ceiling = name.endswith("_ms")
+            met = value <= goal if ceiling else value >= goal
+            shown = f"{'<=' if ceiling else '>='} {goal} ({'met' if met else 'missed'})"
+        table.add_row(name, f"{value}", shown)
+    console.print(table)
     console.print(f"written to {json_path}")
 
 

@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     STORE_CREDIT_INVALID = "store_credit_invalid"
     RETURN_NOT_ALLOWED = "return_not_allowed"
     TILL_SESSION = "till_session"
+    DAY_CLOSED = "day_closed"
     # staff
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

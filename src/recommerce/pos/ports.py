@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -31,6 +31,7 @@ class Tickets(Protocol):
 
 class Journal(Protocol):
     def next_seq(self) -> int: ...
+    def day_closed(self, day: date) -> bool: ...
     def get(self, seq: int) -> JournalRecord | None: ...
     def append(self, record: JournalRecord) -> None: ...
 

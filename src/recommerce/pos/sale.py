@@ -83,6 +83,16 @@ def check_sellable(item: Item, now: datetime, zone: tzinfo, *, field: str) -> No
         )
 
 
+def check_day_open(uow: TillUnitOfWork, now: datetime, zone: tzinfo) -> None:
+    """After the daily closing, the till takes no more tickets dated that day (rule D.19)."""
+    day = now.astimezone(zone).date()
+    if uow.journal.day_closed(day):
+        raise DomainError(
+            f"the day {day.isoformat()} is closed: no more tickets until tomorrow",
+            code=ErrorCode.DAY_CLOSED,
+        )
+
+
 def _discount_allowed(
     line: SaleLineRequest, item: Item, cmd: RecordSale, policy: TillPolicy, field: str
 ) -> None:
@@ -122,6 +132,7 @@ def record_sale(
         raise DomainError("an item is twice in the basket", field="lines")
     now = clock.now()
     with uow_factory() as uow:
+        check_day_open(uow, now, policy.zone)
         lines: list[TicketLine] = []
         items: list[Item] = []
         locked = uow.items.lock(labels)

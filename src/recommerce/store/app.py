@@ -18,6 +18,7 @@ from sqlalchemy import text
 from recommerce.store.api import (
     auth,
     catalog,
+    closings,
     items,
     problems,
     purchases,
@@ -42,7 +43,7 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
     )
     app.state.node = node
     problems.install(app)
-    for module in (auth, catalog, purchases, items, till, register, watchlist, ui):
+    for module in (auth, catalog, purchases, items, till, closings, register, watchlist, ui):
         app.include_router(module.router)
     _install_metrics(app)
 

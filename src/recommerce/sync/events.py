@@ -25,4 +25,6 @@ class Event:
 PURCHASE_RECORDED = "PurchaseRecorded"
 REGISTER_ENTRY_CORRECTED = "RegisterEntryCorrected"
 ITEM_STATUS_CHANGED = "ItemStatusChanged"
+PERIOD_CLOSED = "PeriodClosed"  # a daily, monthly or yearly closing of the fiscal journal
+TILL_SESSION_CLOSED = "TillSessionClosed"
 TICKET_VALIDATED = "TicketValidated"  # a sale or a return: items sold or back in stock

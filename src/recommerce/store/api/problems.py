@@ -28,6 +28,8 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN: 409,
     ErrorCode.ITEM_NOT_SELLABLE: 409,
+    ErrorCode.DAY_CLOSED: 409,
+    ErrorCode.TILL_SESSION: 409,
     ErrorCode.CARD_DECLINED: 402,
 }
 

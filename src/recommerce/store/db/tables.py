@@ -283,3 +283,50 @@ store_credits = Table(
     Column("issued_by", ForeignKey("staff.id"), nullable=False),
     Column("ticket_id", ForeignKey("tickets.id")),
 )
+
+# Closed periods, to find the last closing quickly; the closing itself is a journal record.
+closings = Table(
+    "closings",
+    metadata,
+    Column("period", String(5), primary_key=True),  # day | month | year
+    Column("label", String(10), primary_key=True),  # 2026-11-20 | 2026-11 | 2026
+    Column("seq", ForeignKey("fiscal_journal.seq"), nullable=False, unique=True),
+    Column("grand_total_cents", BigInteger, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=False),
+    Column("closed_by", ForeignKey("staff.id"), nullable=False),
+)
+
+# A till is opened with a float and closed with the counted amounts per tender.
+till_sessions = Table(
+    "till_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("till", String(20), nullable=False, index=True),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("opened_by", ForeignKey("staff.id"), nullable=False),
+    Column("float_cents", BigInteger, nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("closed_by", ForeignKey("staff.id")),
+    Column("expected", JSON),  # per tender kind, cents
+    Column("counted", JSON),
+    Column("difference", JSON),
+)
+
+# At most one open session per till: the primary key refuses a second one.
+open_tills = Table(
+    "open_tills",
+    metadata,
+    Column("till", String(20), primary_key=True),
+    Column("session_id", ForeignKey("till_sessions.id"), nullable=False, unique=True),
+)
+
+cash_movements = Table(
+    "cash_movements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("session_id", ForeignKey("till_sessions.id"), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", ForeignKey("staff.id"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),  # in: positive, out: negative
+    Column("reason", String(300), nullable=False),
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -178,6 +178,17 @@ class SqlJournal:
             select(t.fiscal_journal).where(t.fiscal_journal.c.seq == seq)
         ).first()
         return record_from_row(row._mapping) if row else None
+
+    def day_closed(self, day: date) -> bool:
+        """Whether the day (or a later one) has been closed: no ticket may be dated in it."""
+        return (
+            self.conn.execute(
+                select(t.closings.c.label)
+                .where(t.closings.c.period == "day", t.closings.c.label >= day.isoformat())
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     def append(self, record: JournalRecord) -> None:
         self.conn.execute(
