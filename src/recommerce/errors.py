@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     RETURN_NOT_ALLOWED = "return_not_allowed"
     TILL_SESSION = "till_session"
     DAY_CLOSED = "day_closed"
+    PRINTER_UNAVAILABLE = "printer_unavailable"
     # staff
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

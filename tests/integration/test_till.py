@@ -5,6 +5,7 @@ outbox event); margin VAT item by item; tenders and the cash limit; items that c
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -284,3 +285,65 @@ def test_two_tills_selling_the_same_item_at_once_exactly_one_succeeds(stock, nod
         thread.join()
     assert sorted(outcomes) == ["item_not_sellable", "sold"]
     assert verify_store_journal(node).ok
+
+
+def test_receipt_copy_carries_number_guarantee_and_margin_mention(client, login, stock):
+    (label,) = stock((10, 25))
+    number = sell(client, login, [label], [cash(30)]).json()["number"]
+    html = client.get(f"/api/v1/tickets/{number}/receipt.html", headers=login("caissier"))
+    assert html.status_code == 200
+    assert number in html.text
+    assert "Garantie légale de conformité" in html.text
+    assert "Régime particulier – Biens d&#39;occasion" in html.text or (
+        "Régime particulier – Biens d'occasion" in html.text
+    )
+    pdf = client.get(f"/api/v1/tickets/{number}/receipt.pdf", headers=login("caissier"))
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_receipt_prints_as_escpos_to_the_configured_printer(client, login, stock, node):
+    (label,) = stock((10, 25))
+    number = sell(client, login, [label], [cash(25)]).json()["number"]
+    printed = client.post(f"/api/v1/tickets/{number}/print", headers=login("caissier"))
+    assert printed.status_code == 200, printed.text
+    data = open(printed.json()["printed_to"], "rb").read()  # noqa: SIM115
+    assert data.startswith(b"\x1b@")
+    assert number.encode() in data
+
+
+def test_receipt_goes_to_a_network_printer_over_tcp(client, login, stock, node):
+    import socket
+
+    from recommerce.pos.printer import NetworkReceiptPrinter
+
+    server = socket.create_server(("127.0.0.1", 0))
+    received = bytearray()
+
+    def printer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            while chunk := conn.recv(65536):
+                received.extend(chunk)
+
+    thread = threading.Thread(target=printer)
+    thread.start()
+    node.printer = NetworkReceiptPrinter("127.0.0.1", server.getsockname()[1])
+    (label,) = stock((10, 25))
+    number = sell(client, login, [label], [cash(25)]).json()["number"]
+    response = client.post(f"/api/v1/tickets/{number}/print", headers=login("caissier"))
+    thread.join(timeout=10)
+    server.close()
+    assert response.status_code == 200, response.text
+    assert bytes(received).startswith(b"\x1b@")
+    assert len(received) == response.json()["bytes"]
+
+
+def test_unreachable_printer_is_a_clear_error(client, login, stock, node):
+    from recommerce.pos.printer import NetworkReceiptPrinter
+
+    node.printer = NetworkReceiptPrinter("127.0.0.1", 9, timeout_s=1)
+    (label,) = stock((10, 25))
+    number = sell(client, login, [label], [cash(25)]).json()["number"]
+    response = client.post(f"/api/v1/tickets/{number}/print", headers=login("caissier"))
+    assert response.status_code == 503
+    assert response.json()["code"] == "printer_unavailable"

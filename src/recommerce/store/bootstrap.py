@@ -11,6 +11,7 @@ from recommerce.buyback.handlers import BuyingPolicy
 from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
 from recommerce.clock import Clock, SystemClock
 from recommerce.fiscal.journal import FiscalKey
+from recommerce.pos.printer import FileReceiptPrinter, NetworkReceiptPrinter, ReceiptPrinter
 from recommerce.pos.sale import TillPolicy
 from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
 from recommerce.store.db.engine import make_engine
@@ -29,6 +30,7 @@ class StoreNode:
     clock: Clock = field(default_factory=SystemClock)
     argus: ArgusPort = field(default_factory=ReferencePriceRule)
     terminal: PaymentTerminal = field(default_factory=SimulatedPaymentTerminal)
+    printer: ReceiptPrinter | None = None
 
     @property
     def policy(self) -> BuyingPolicy:
@@ -46,6 +48,15 @@ class StoreNode:
             max_discount_without_approval=Fraction(self.settings.till_max_discount_percent, 100),
             zone=self.settings.zone,
         )
+
+    @property
+    def receipt_printer(self) -> ReceiptPrinter:
+        if self.printer is not None:
+            return self.printer
+        if self.settings.receipt_printer:
+            host, _, port = self.settings.receipt_printer.partition(":")
+            return NetworkReceiptPrinter(host, int(port or 9100))
+        return FileReceiptPrinter(self.settings.data_dir / "receipts")
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.vault)

@@ -28,6 +28,10 @@ class StoreSettings(BaseSettings):
     fiscal_key_path: Path | None = None  # default: data_dir/fiscal-ed25519.pem
     till_max_discount_percent: int = 10  # above it, a line discount needs a manager
     return_window_days: int = 30  # how long after a sale an item may be brought back
+    # "host" or "host:port" of a network ESC/POS printer; unset: receipts go to files in
+    # data_dir/receipts (the demo, tests, or a till whose printer is out of order).
+    receipt_printer: str | None = None
+    store_siret: str | None = None  # printed on receipts
     token_ttl_hours: int = 12
     cash_split_window_hours: int = 24  # cash paid to one seller within this window counts once
     precious_metal_hold_hours: int = 48  # business-rules A.8 (?): setting, default 48 h

@@ -30,6 +30,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.ITEM_NOT_SELLABLE: 409,
     ErrorCode.DAY_CLOSED: 409,
     ErrorCode.TILL_SESSION: 409,
+    ErrorCode.PRINTER_UNAVAILABLE: 503,
     ErrorCode.CARD_DECLINED: 402,
 }
 
@@ -45,6 +46,7 @@ TITLES: dict[int, str] = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
