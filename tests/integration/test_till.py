@@ -5,8 +5,8 @@ outbox event); margin VAT item by item; tenders and the cash limit; items that c
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from helpers import purchase_body
@@ -306,7 +306,7 @@ def test_receipt_prints_as_escpos_to_the_configured_printer(client, login, stock
     number = sell(client, login, [label], [cash(25)]).json()["number"]
     printed = client.post(f"/api/v1/tickets/{number}/print", headers=login("caissier"))
     assert printed.status_code == 200, printed.text
-    data = open(printed.json()["printed_to"], "rb").read()  # noqa: SIM115
+    data = Path(printed.json()["printed_to"]).read_bytes()
     assert data.startswith(b"\x1b@")
     assert number.encode() in data
 
