@@ -72,7 +72,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def node(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[StoreNode]:
+def node(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path, clock: FixedClock
+) -> Iterator[StoreNode]:
     settings = StoreSettings(
         environment="test",
         data_dir=tmp_path,
@@ -81,6 +83,9 @@ def node(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Store
         store_name="Magasin de Lyon Part-Dieu",
         store_city="Lyon",
         identity_key=Fernet.generate_key().decode(),
+        # Opening a till before selling is its own rule (tests marked `till_sessions`); the
+        # other tests sell on tills that need no opening.
+        till_requires_open_session=request.node.get_closest_marker("till_sessions") is not None,
     )
     store = bootstrap(settings, clock=clock)
     with store.uow() as uow:

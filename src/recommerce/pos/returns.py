@@ -16,7 +16,12 @@ from recommerce.ids import new_id
 from recommerce.inventory.model import ItemStatus
 from recommerce.money import Money, total
 from recommerce.pos.ports import TillUnitOfWork
-from recommerce.pos.sale import TillPolicy, check_day_open, journal_ticket, ticket_event
+from recommerce.pos.sale import (
+    TillPolicy,
+    check_till_can_take_tickets,
+    journal_ticket,
+    ticket_event,
+)
 from recommerce.pos.tenders import Tender, TenderKind, new_credit_code
 from recommerce.pos.terminal import PaymentTerminal
 from recommerce.pos.ticket import Ticket, TicketKind, TicketLine
@@ -79,7 +84,7 @@ def record_return(
         raise DomainError("nothing to return", field="lines")
     now = clock.now()
     with uow_factory() as uow:
-        check_day_open(uow, now, policy.zone)
+        check_till_can_take_tickets(uow, cmd.till, now, policy)
         sale = uow.tickets.get(cmd.sale_number)
         if sale is None or sale.kind is not TicketKind.SALE:
             raise NotFound(f"no sale {cmd.sale_number!r}", field="sale_number")

@@ -32,6 +32,7 @@ class TillPolicy:
     max_discount_without_approval: Fraction = Fraction(10, 100)
     vat_rate: Fraction = STANDARD_RATE
     zone: tzinfo = UTC
+    requires_open_till: bool = True  # a till takes tickets only between opening and closing
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,18 @@ def check_sellable(item: Item, now: datetime, zone: tzinfo, *, field: str) -> No
         )
 
 
-def check_day_open(uow: TillUnitOfWork, now: datetime, zone: tzinfo) -> None:
-    """After the daily closing, the till takes no more tickets dated that day (rule D.19)."""
-    day = now.astimezone(zone).date()
+def check_till_can_take_tickets(
+    uow: TillUnitOfWork, till: str, now: datetime, policy: TillPolicy
+) -> None:
+    """A till takes tickets once opened with its float, and never on a day already closed
+    (rule D.19)."""
+    if policy.requires_open_till and not uow.tickets.till_is_open(till):
+        raise DomainError(
+            f"till {till} is not open: open it with its float first",
+            code=ErrorCode.TILL_SESSION,
+            field="till",
+        )
+    day = now.astimezone(policy.zone).date()
     if uow.journal.day_closed(day):
         raise DomainError(
             f"the day {day.isoformat()} is closed: no more tickets until tomorrow",
@@ -132,7 +142,7 @@ def record_sale(
         raise DomainError("an item is twice in the basket", field="lines")
     now = clock.now()
     with uow_factory() as uow:
-        check_day_open(uow, now, policy.zone)
+        check_till_can_take_tickets(uow, cmd.till, now, policy)
         lines: list[TicketLine] = []
         items: list[Item] = []
         locked = uow.items.lock(labels)

@@ -228,6 +228,18 @@ def _log_in(base: str, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def _open_tills(base: str, headers: dict[str, str], tills: list[str]) -> None:
+    """Open each till with its float, as a cashier does in the morning (a store node without
+    till sessions answers 404: nothing to open)."""
+    with _client(base) as client:
+        for till in tills:
+            response = client.post(
+                f"/api/v1/tills/{till}/open", json={"float_cents": 15000}, headers=headers
+            )
+            if response.status_code not in (201, 404):
+                raise RuntimeError(f"till {till} did not open: {response.text}")
+
+
 def _sell(client: httpx.Client, headers: dict[str, str], till: str, labels: list[str]) -> None:
     response = client.post(
         "/api/v1/sales",
@@ -270,6 +282,7 @@ def bench_http(node: StoreNode, workdir: Path, plan: TillRun) -> dict[str, float
     parallel = baskets[plan.warmup + plan.sales :]
     with serve(node, workdir) as base:
         headers = _log_in(base, "caissier")
+        _open_tills(base, headers, ["T1", "T2", "T3"])
         _timed_sales(base, headers, "T1", warmup)
         started = time.perf_counter()
         samples = _timed_sales(base, headers, "T1", measured)

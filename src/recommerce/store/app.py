@@ -23,6 +23,7 @@ from recommerce.store.api import (
     problems,
     purchases,
     register,
+    sessions,
     till,
     ui,
     watchlist,
@@ -43,7 +44,8 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
     )
     app.state.node = node
     problems.install(app)
-    for module in (auth, catalog, purchases, items, till, closings, register, watchlist, ui):
+    routers = (auth, catalog, purchases, items, till, sessions, closings, register, watchlist, ui)
+    for module in routers:
         app.include_router(module.router)
     _install_metrics(app)
 

@@ -47,6 +47,7 @@ class StoreNode:
             store_number=self.settings.store_number,
             max_discount_without_approval=Fraction(self.settings.till_max_discount_percent, 100),
             zone=self.settings.zone,
+            requires_open_till=self.settings.till_requires_open_session,
         )
 
     @property

@@ -27,7 +27,8 @@ class StoreSettings(BaseSettings):
     # The Ed25519 key that signs the fiscal journal lives outside the database (rule D.17).
     fiscal_key_path: Path | None = None  # default: data_dir/fiscal-ed25519.pem
     till_max_discount_percent: int = 10  # above it, a line discount needs a manager
-    return_window_days: int = 30  # how long after a sale an item may be brought back
+    return_window_days: int = 30
+    till_requires_open_session: bool = True  # sales only between opening and closing a till  # how long after a sale an item may be brought back
     # "host" or "host:port" of a network ESC/POS printer; unset: receipts go to files in
     # data_dir/receipts (the demo, tests, or a till whose printer is out of order).
     receipt_printer: str | None = None

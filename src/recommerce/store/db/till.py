@@ -51,6 +51,9 @@ class SqlTickets:
                 change_cents=ticket.change.cents,
                 refers_to=refers_to,
                 non_resident_proof=ticket.non_resident_proof,
+                session_id=self.conn.execute(
+                    select(t.open_tills.c.session_id).where(t.open_tills.c.till == ticket.till)
+                ).scalar_one_or_none(),
             )
         )
         self.conn.execute(
@@ -86,6 +89,14 @@ class SqlTickets:
                     for n, tender in enumerate(ticket.tenders, start=1)
                 ],
             )
+
+    def till_is_open(self, till: str) -> bool:
+        return (
+            self.conn.execute(
+                select(t.open_tills.c.till).where(t.open_tills.c.till == till)
+            ).first()
+            is not None
+        )
 
     def get(self, display_number: str) -> Ticket | None:
         row = self.conn.execute(
