@@ -110,8 +110,16 @@ def bench_buying(node: StoreNode, repeats: int) -> dict[str, Any]:
     }
 
 
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # not on this platform
+        return None
+
+
 def run(*, quick: bool) -> dict[str, Any]:
     repeats = 20 if quick else 200
+    load_at_start = _load_average()
     with tempfile.TemporaryDirectory(prefix="recommerce-bench-") as workdir:
         node = _store(Path(workdir))
         try:
@@ -134,6 +142,8 @@ def run(*, quick: bool) -> dict[str, Any]:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
+            # Other work on the machine shows here: the figures of a loaded machine are worse.
+            "load_average_1m": {"at_start": load_at_start, "at_end": _load_average()},
         },
         "database": "sqlite (WAL, synchronous=FULL) in a temporary directory",
         "figures": figures,

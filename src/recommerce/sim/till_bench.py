@@ -100,7 +100,8 @@ def stock_baskets(node: StoreNode, baskets: int) -> list[list[str]]:
             .scalars()
             .all()
         )
-    assert len(articles) == ITEMS_PER_SALE, "the seeded catalogue has too few articles"
+    if len(articles) < ITEMS_PER_SALE:
+        raise RuntimeError("the seeded catalogue has too few articles for a basket")
     remaining = baskets * ITEMS_PER_SALE
     purchase_no = 0
     while remaining:
@@ -151,10 +152,25 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str  # URL
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the server process has used, where /proc tells it."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (name)": state is fields[0]
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serve(node: StoreNode, workdir: Path) -> Iterator[str]:
+def serve(node: StoreNode, workdir: Path) -> Iterator[Served]:
     """The store node's app under uvicorn in its own process, on the node's database; yields
-    the base URL once /healthz answers."""
+    its URL once /healthz answers."""
     settings = node.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMMERCE_")}
     env.update(
@@ -205,7 +221,7 @@ def serve(node: StoreNode, workdir: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the store node did not start: {log_path.read_text()}")
                 time.sleep(0.1)
-        yield base
+        yield Served(base, process.pid)
     finally:
         process.terminate()
         try:
@@ -280,18 +296,27 @@ def bench_http(node: StoreNode, workdir: Path, plan: TillRun) -> dict[str, float
     warmup = baskets[: plan.warmup]
     measured = baskets[plan.warmup : plan.warmup + plan.sales]
     parallel = baskets[plan.warmup + plan.sales :]
-    with serve(node, workdir) as base:
+    with serve(node, workdir) as server:
+        base = server.base
         headers = _log_in(base, "caissier")
         _open_tills(base, headers, ["T1", "T2", "T3"])
         _timed_sales(base, headers, "T1", warmup)
+        cpu_before = server.cpu_seconds()
         started = time.perf_counter()
         samples = _timed_sales(base, headers, "T1", measured)
         elapsed = time.perf_counter() - started
+        cpu_after = server.cpu_seconds()
         figures: dict[str, float] = {
             "till_sale_p50_ms": round(_percentile(samples, 50), 3),
             "till_sale_p99_ms": round(_percentile(samples, 99), 3),
             "till_sales_per_s": round(len(samples) / elapsed, 1),
         }
+        if cpu_before is not None and cpu_after is not None:
+            # The server's own CPU per sale: with one process, 1000 / this is its ceiling in
+            # sales/s whatever the number of tills (one interpreter lock).
+            figures["till_server_cpu_ms_per_sale"] = round(
+                (cpu_after - cpu_before) * 1000 / len(samples), 2
+            )
         if parallel:
             # Two tills at once, each on its own connection: how the node shares its one
             # SQLite writer between them.
@@ -448,7 +473,8 @@ def _raw_sale(conn: sqlite3.Connection, till: str, labels: list[str]) -> None:
             f" vat_regime, status FROM items WHERE label_code IN ({marks}) ORDER BY label_code",
             sorted(labels),
         ).fetchall()
-        assert len(items) == len(labels) and all(row[6] == "in_stock" for row in items)
+        if len(items) != len(labels) or any(row[6] != "in_stock" for row in items):
+            raise RuntimeError(f"basket {labels} is not in stock")
         counter = f"ticket:{till}"
         conn.execute("INSERT INTO counters VALUES (?, 0) ON CONFLICT DO NOTHING", (counter,))
         number = conn.execute(_NEXT, (counter,)).fetchone()[0]
@@ -478,7 +504,8 @@ def _raw_sale(conn: sqlite3.Connection, till: str, labels: list[str]) -> None:
                 " WHERE id = ? AND status = 'in_stock'",
                 (display, now, staff_id, line[2]),
             ).rowcount
-            assert changed == 1
+            if changed != 1:
+                raise RuntimeError(f"item {line[3]} changed meanwhile")
         fields = {
             "ticket_id": ticket_id,
             "number": display,
