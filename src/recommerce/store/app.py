@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +25,7 @@ from recommerce.store.api import (
     ui,
     watchlist,
 )
+from recommerce.store.api.middleware import Metrics, RefuseNulInUrl
 from recommerce.store.bootstrap import StoreNode, bootstrap
 
 
@@ -44,6 +42,7 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
     )
     app.state.node = node
     problems.install(app)
+    app.add_middleware(RefuseNulInUrl)
     routers = (auth, catalog, purchases, items, till, sessions, closings, register, watchlist, ui)
     for module in routers:
         app.include_router(module.router)
@@ -73,17 +72,7 @@ def _install_metrics(app: FastAPI) -> None:
         registry=registry,
     )
 
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        requests.labels(request.method, path, str(response.status_code)).inc()
-        latency.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(Metrics, requests=requests, latency=latency)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     def metrics() -> Response:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from recommerce.buyback.handlers import BuyingPolicy
 from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
@@ -14,7 +16,7 @@ from recommerce.fiscal.journal import FiscalKey
 from recommerce.pos.printer import FileReceiptPrinter, NetworkReceiptPrinter, ReceiptPrinter
 from recommerce.pos.sale import TillPolicy
 from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
-from recommerce.store.db.engine import make_engine
+from recommerce.store.db.engine import READ_ONLY, make_engine
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.migrate import upgrade
 from recommerce.store.db.uow import SqlUnitOfWork
@@ -58,6 +60,12 @@ class StoreNode:
             host, _, port = self.settings.receipt_printer.partition(":")
             return NetworkReceiptPrinter(host, int(port or 9100))
         return FileReceiptPrinter(self.settings.data_dir / "receipts")
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only: never takes the write lock."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(**{READ_ONLY: True})
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.vault)

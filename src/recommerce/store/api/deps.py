@@ -15,7 +15,7 @@ from recommerce.store.services.staff import staff_for_token
 SESSION_COOKIE = "recommerce_session"
 
 
-def get_node(request: Request) -> StoreNode:
+async def get_node(request: Request) -> StoreNode:  # async: no thread hop for an attribute
     node: StoreNode = request.app.state.node
     return node
 
@@ -43,8 +43,8 @@ def current_staff(
     token = request_token(request)
     member = None
     if token:
-        with node.uow() as uow:
-            member = staff_for_token(uow.conn, token, at=node.clock.now())
+        with node.reading() as conn:
+            member = staff_for_token(conn, token, at=node.clock.now())
     if member is None:
         raise DomainError(
             "log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token",

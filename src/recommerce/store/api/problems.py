@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -84,23 +83,6 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _refuse_nul_in_url(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A NUL character in a path or query parameter is never a real value; refuse it
-        # before any handler sees it (databases refuse to store it).
-        raw_path = request.scope.get("raw_path", b"")
-        if b"%00" in raw_path or "\x00" in request.url.path or "%00" in request.url.query:
-            return problem(
-                422,
-                ErrorCode.INVALID_INPUT.value,
-                "the address contains a NUL character",
-                field="url",
-                instance=request.url.path,
-            )
-        return await call_next(request)
-
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the validation let through; the transaction was

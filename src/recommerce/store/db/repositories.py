@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from recommerce.buyback.payment import PaymentMethod
 from recommerce.buyback.purchase import Purchase
@@ -59,15 +59,22 @@ def ensure_counter(conn: Connection, name: str) -> None:
     conn.execute(upsert(t.counters).values(name=name, value=0).on_conflict_do_nothing())
 
 
-def next_value(conn: Connection, name: str) -> int:
+_INCREMENT = (
+    update(t.counters)
+    .where(t.counters.c.name == bindparam("counter"))
+    .values(value=t.counters.c.value + 1)
+    .returning(t.counters.c.value)
+)
+
+
+def next_value(conn: Connection, name: str, *, create: bool = False) -> int:
     """Take the next number of a gapless counter. The row stays locked until commit, so
-    concurrent transactions number in commit order and a rollback returns the number."""
-    value = conn.execute(
-        update(t.counters)
-        .where(t.counters.c.name == name)
-        .values(value=t.counters.c.value + 1)
-        .returning(t.counters.c.value)
-    ).scalar_one_or_none()
+    concurrent transactions number in commit order and a rollback returns the number.
+    `create` starts a missing counter at 1 (e.g. the first ticket of a new till)."""
+    value = conn.execute(_INCREMENT, {"counter": name}).scalar_one_or_none()
+    if value is None and create:
+        ensure_counter(conn, name)
+        value = conn.execute(_INCREMENT, {"counter": name}).scalar_one_or_none()
     if value is None:
         raise RuntimeError(f"counter {name!r} is missing: run `recommerce store init`")
     return int(value)

@@ -17,7 +17,7 @@ from recommerce.money import Money
 from recommerce.pos.tenders import Tender, TenderKind
 from recommerce.pos.ticket import Ticket, TicketKind, TicketLine
 from recommerce.store.db import tables as t
-from recommerce.store.db.repositories import ensure_counter, next_value
+from recommerce.store.db.repositories import next_value
 
 JOURNAL_COUNTER = "journal"
 
@@ -27,9 +27,7 @@ class SqlTickets:
     conn: Connection
 
     def next_number(self, till: str) -> int:
-        name = f"ticket:{till}"
-        ensure_counter(self.conn, name)
-        return next_value(self.conn, name)
+        return next_value(self.conn, f"ticket:{till}", create=True)
 
     def add(self, ticket: Ticket) -> None:
         refers_to = None
