@@ -143,9 +143,10 @@ def record_sale(
     now = clock.now()
     with uow_factory() as uow:
         check_till_can_take_tickets(uow, cmd.till, now, policy)
+        locked = uow.items.lock(labels)
+        names = uow.catalog.names([item.article_id for item in locked.values()])
         lines: list[TicketLine] = []
         items: list[Item] = []
-        locked = uow.items.lock(labels)
         for i, request in enumerate(cmd.lines):
             field = f"lines[{i}]"
             item = locked.get(request.label_code)
@@ -157,13 +158,12 @@ def record_sale(
                 )
             check_sellable(item, now, policy.zone, field=f"{field}.label_code")
             _discount_allowed(request, item, cmd, policy, field)
-            article = uow.catalog.article(item.article_id)
             price = item.asking_price - request.discount
             lines.append(
                 TicketLine(
                     item_id=item.id,
                     label_code=item.label_code,
-                    article_name=article.name if article else item.article_id,
+                    article_name=names.get(item.article_id, item.article_id),
                     unit_price=item.asking_price,
                     discount=request.discount,
                     taxed=tax_line(item.vat_regime, price, item.purchase_price, policy.vat_rate),

@@ -20,6 +20,7 @@ from recommerce.store.db.engine import READ_ONLY, make_engine
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.migrate import upgrade
 from recommerce.store.db.uow import SqlUnitOfWork
+from recommerce.store.services.staff import TokenCache
 from recommerce.store.settings import StoreSettings
 
 
@@ -33,6 +34,7 @@ class StoreNode:
     argus: ArgusPort = field(default_factory=ReferencePriceRule)
     terminal: PaymentTerminal = field(default_factory=SimulatedPaymentTerminal)
     printer: ReceiptPrinter | None = None
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     @property
     def policy(self) -> BuyingPolicy:

@@ -35,6 +35,7 @@ def logout(request: Request, node: NodeDep, staff: StaffDep) -> None:
     if token:
         with node.uow() as uow:
             staff_service.revoke_token(uow.conn, token)
+            node.tokens.forget(token)
             uow.commit()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from recommerce.errors import DomainError, ErrorCode
@@ -35,7 +36,18 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def current_staff(
+def _lookup(node: StoreNode, token: str) -> StaffMember | None:
+    now = node.clock.now()
+    with node.reading() as conn:
+        found = staff_for_token(conn, token, at=now)
+    if found is None:
+        return None
+    member, expires = found
+    node.tokens.put(token, member, now=now, expires=expires)
+    return member
+
+
+async def current_staff(
     request: Request,
     node: NodeDep,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
@@ -43,8 +55,9 @@ def current_staff(
     token = request_token(request)
     member = None
     if token:
-        with node.reading() as conn:
-            member = staff_for_token(conn, token, at=node.clock.now())
+        member = node.tokens.get(token, node.clock.now())
+        if member is None:
+            member = await run_in_threadpool(_lookup, node, token)
     if member is None:
         raise DomainError(
             "log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token",

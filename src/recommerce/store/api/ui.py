@@ -19,9 +19,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, node: NodeDep) -> Response:
+async def home(request: Request, node: NodeDep) -> Response:
     try:
-        staff = current_staff(request, node)
+        staff = await current_staff(request, node)
     except DomainError:
         return RedirectResponse("/login", status_code=303)
     return templates.TemplateResponse(
@@ -79,6 +79,7 @@ def logout(request: Request, node: NodeDep) -> Response:
     if token:
         with node.uow() as uow:
             staff_service.revoke_token(uow.conn, token)
+            node.tokens.forget(token)
             uow.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

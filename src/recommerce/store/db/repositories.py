@@ -80,13 +80,42 @@ def next_value(conn: Connection, name: str, *, create: bool = False) -> int:
     return int(value)
 
 
+# Statements of the hot paths (the till) are built once: SQLAlchemy then only binds values.
+_ARTICLE = select(t.articles).where(t.articles.c.id == bindparam("article_id"))
+_ARTICLE_NAMES = select(t.articles.c.id, t.articles.c.name).where(
+    t.articles.c.id.in_(bindparam("ids", expanding=True))
+)
+_LOCK_ITEMS = (
+    select(t.items)
+    .where(t.items.c.label_code.in_(bindparam("labels", expanding=True)))
+    .order_by(t.items.c.label_code)
+    .with_for_update()
+)
+_SAVE_STATUS = (
+    update(t.items)
+    .where(t.items.c.id == bindparam("item_id"), t.items.c.status == bindparam("previous"))
+    .values(
+        status=bindparam("status"),
+        reserved_for=bindparam("reserved_for"),
+        sold_on=bindparam("sold_on"),
+        updated_at=bindparam("at"),
+        updated_by=bindparam("by"),
+    )
+)
+_INSERT_OUTBOX = insert(t.outbox)
+
+
 @dataclass
 class SqlCatalog:
     conn: Connection
 
     def article(self, article_id: str) -> Article | None:
-        row = self.conn.execute(select(t.articles).where(t.articles.c.id == article_id)).first()
+        row = self.conn.execute(_ARTICLE, {"article_id": article_id}).first()
         return article_from_row(row._mapping) if row else None
+
+    def names(self, article_ids: list[str]) -> dict[str, str]:
+        """Article names for many articles at once (a till basket)."""
+        return dict(self.conn.execute(_ARTICLE_NAMES, {"ids": sorted(set(article_ids))}).all())
 
     def category(self, code: str) -> Category | None:
         row = self.conn.execute(select(t.categories).where(t.categories.c.code == code)).first()
@@ -280,26 +309,22 @@ class SqlItems:
         """Read items for a change of status, locking their rows until commit (PostgreSQL;
         SQLite's write lock already serialises). Locks are taken in label order, so two
         baskets sharing items never deadlock."""
-        rows = self.conn.execute(
-            select(t.items)
-            .where(t.items.c.label_code.in_(sorted(labels)))
-            .order_by(t.items.c.label_code)
-            .with_for_update()
-        ).all()
+        rows = self.conn.execute(_LOCK_ITEMS, {"labels": sorted(labels)}).all()
         return {r.label_code: item_from_row(r._mapping) for r in rows}
 
     def save_status(self, item: Item, *, previous: ItemStatus, at: datetime, by: str) -> None:
         """Write the new status only if nobody changed the item since it was read."""
         changed = self.conn.execute(
-            update(t.items)
-            .where(t.items.c.id == item.id, t.items.c.status == previous.value)
-            .values(
-                status=item.status.value,
-                reserved_for=item.reserved_for,
-                sold_on=item.sold_on,
-                updated_at=at,
-                updated_by=by,
-            )
+            _SAVE_STATUS,
+            {
+                "item_id": item.id,
+                "previous": previous.value,
+                "status": item.status.value,
+                "reserved_for": item.reserved_for,
+                "sold_on": item.sold_on,
+                "at": at,
+                "by": by,
+            },
         ).rowcount
         if changed != 1:
             raise Conflict(
@@ -410,13 +435,15 @@ class SqlOutbox:
     def add(self, event: Event) -> int:
         seq = next_value(self.conn, OUTBOX_COUNTER)
         self.conn.execute(
-            insert(t.outbox).values(
-                seq=seq,
-                event_id=event.event_id,
-                type=event.type,
-                schema_version=event.schema_version,
-                occurred_at=event.occurred_at,
-                payload=event.payload,
-            )
+            _INSERT_OUTBOX,
+            {
+                "seq": seq,
+                "event_id": event.event_id,
+                "type": event.type,
+                "schema_version": event.schema_version,
+                "occurred_at": event.occurred_at,
+                "payload": event.payload,
+                "acked_at": None,
+            },
         )
         return seq

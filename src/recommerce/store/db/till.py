@@ -7,7 +7,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from recommerce.errors import DomainError, ErrorCode
 from recommerce.fiscal.journal import JournalRecord
@@ -21,6 +21,20 @@ from recommerce.store.db.repositories import next_value
 
 JOURNAL_COUNTER = "journal"
 
+# The till's statements are built once; each sale only binds its values.
+_INSERT_TICKET = insert(t.tickets)
+_INSERT_LINES = insert(t.ticket_lines)
+_INSERT_TENDERS = insert(t.ticket_tenders)
+_INSERT_RECORD = insert(t.fiscal_journal)
+_OPEN_SESSION = select(t.open_tills.c.session_id).where(t.open_tills.c.till == bindparam("till"))
+_TICKET_ID = select(t.tickets.c.id).where(t.tickets.c.display_number == bindparam("number"))
+_RECORD = select(t.fiscal_journal).where(t.fiscal_journal.c.seq == bindparam("seq"))
+_DAY_CLOSED = (
+    select(t.closings.c.label)
+    .where(t.closings.c.period == "day", t.closings.c.label >= bindparam("day"))
+    .limit(1)
+)
+
 
 @dataclass
 class SqlTickets:
@@ -32,30 +46,29 @@ class SqlTickets:
     def add(self, ticket: Ticket) -> None:
         refers_to = None
         if ticket.refers_to is not None:
-            refers_to = self.conn.execute(
-                select(t.tickets.c.id).where(t.tickets.c.display_number == ticket.refers_to)
-            ).scalar_one()
+            refers_to = self.conn.execute(_TICKET_ID, {"number": ticket.refers_to}).scalar_one()
         self.conn.execute(
-            insert(t.tickets).values(
-                id=ticket.id,
-                store_number=ticket.store_number,
-                till=ticket.till,
-                number=ticket.number,
-                display_number=ticket.display_number,
-                kind=ticket.kind.value,
-                occurred_at=ticket.occurred_at,
-                staff_id=ticket.staff_id,
-                total_cents=ticket.total.cents,
-                change_cents=ticket.change.cents,
-                refers_to=refers_to,
-                non_resident_proof=ticket.non_resident_proof,
-                session_id=self.conn.execute(
-                    select(t.open_tills.c.session_id).where(t.open_tills.c.till == ticket.till)
+            _INSERT_TICKET,
+            {
+                "id": ticket.id,
+                "store_number": ticket.store_number,
+                "till": ticket.till,
+                "number": ticket.number,
+                "display_number": ticket.display_number,
+                "kind": ticket.kind.value,
+                "occurred_at": ticket.occurred_at,
+                "staff_id": ticket.staff_id,
+                "total_cents": ticket.total.cents,
+                "change_cents": ticket.change.cents,
+                "refers_to": refers_to,
+                "non_resident_proof": ticket.non_resident_proof,
+                "session_id": self.conn.execute(
+                    _OPEN_SESSION, {"till": ticket.till}
                 ).scalar_one_or_none(),
-            )
+            },
         )
         self.conn.execute(
-            insert(t.ticket_lines),
+            _INSERT_LINES,
             [
                 {
                     "ticket_id": ticket.id,
@@ -75,7 +88,7 @@ class SqlTickets:
         )
         if ticket.tenders:
             self.conn.execute(
-                insert(t.ticket_tenders),
+                _INSERT_TENDERS,
                 [
                     {
                         "ticket_id": ticket.id,
@@ -183,34 +196,26 @@ class SqlJournal:
         return next_value(self.conn, JOURNAL_COUNTER)
 
     def get(self, seq: int) -> JournalRecord | None:
-        row = self.conn.execute(
-            select(t.fiscal_journal).where(t.fiscal_journal.c.seq == seq)
-        ).first()
+        row = self.conn.execute(_RECORD, {"seq": seq}).first()
         return record_from_row(row._mapping) if row else None
 
     def day_closed(self, day: date) -> bool:
         """Whether the day (or a later one) has been closed: no ticket may be dated in it."""
-        return (
-            self.conn.execute(
-                select(t.closings.c.label)
-                .where(t.closings.c.period == "day", t.closings.c.label >= day.isoformat())
-                .limit(1)
-            ).first()
-            is not None
-        )
+        return self.conn.execute(_DAY_CLOSED, {"day": day.isoformat()}).first() is not None
 
     def append(self, record: JournalRecord) -> None:
         self.conn.execute(
-            insert(t.fiscal_journal).values(
-                seq=record.seq,
-                kind=record.kind,
-                label=record.label,
-                occurred_at=record.occurred_at,
-                fields=dict(record.fields),
-                previous_hash=record.previous_hash,
-                hash=record.hash,
-                signature=record.signature,
-            )
+            _INSERT_RECORD,
+            {
+                "seq": record.seq,
+                "kind": record.kind,
+                "label": record.label,
+                "occurred_at": record.occurred_at,
+                "fields": dict(record.fields),
+                "previous_hash": record.previous_hash,
+                "hash": record.hash,
+                "signature": record.signature,
+            },
         )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from recommerce.errors import DomainError, ErrorCode
@@ -109,15 +110,51 @@ def log_in(
     return member, token, expires
 
 
-def staff_for_token(conn: Connection, token: str, *, at: datetime) -> StaffMember | None:
-    row = conn.execute(
-        select(t.staff)
-        .join(t.api_tokens, t.api_tokens.c.staff_id == t.staff.c.id)
-        .where(t.api_tokens.c.token_hash == _digest(token), t.api_tokens.c.expires_at > at)
-    ).first()
+_STAFF_FOR_TOKEN = (
+    select(t.staff, t.api_tokens.c.expires_at)
+    .join(t.api_tokens, t.api_tokens.c.staff_id == t.staff.c.id)
+    .where(
+        t.api_tokens.c.token_hash == bindparam("digest"),
+        t.api_tokens.c.expires_at > bindparam("at"),
+    )
+)
+
+
+def staff_for_token(
+    conn: Connection, token: str, *, at: datetime
+) -> tuple[StaffMember, datetime] | None:
+    """The staff member a token belongs to, and when the token expires."""
+    row = conn.execute(_STAFF_FOR_TOKEN, {"digest": _digest(token), "at": at}).first()
     if row is None or not row.active:
         return None
-    return member_from_row(row)
+    return member_from_row(row), row.expires_at
+
+
+class TokenCache:
+    """Recently checked tokens, so that a till does not read the staff table on every scan.
+    An entry lives `ttl` at most (a disabled account stops working within it) and never past
+    its token's expiry; logging out forgets it at once."""
+
+    def __init__(self, ttl: timedelta = timedelta(seconds=30)) -> None:
+        self._ttl = ttl
+        self._entries: dict[str, tuple[StaffMember, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, now: datetime) -> StaffMember | None:
+        entry = self._entries.get(_digest(token))
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    def put(self, token: str, member: StaffMember, *, now: datetime, expires: datetime) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:  # a store has a few dozen staff: drop the old
+                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+            self._entries[_digest(token)] = (member, min(expires, now + self._ttl))
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._entries.pop(_digest(token), None)
 
 
 def revoke_token(conn: Connection, token: str) -> None:
