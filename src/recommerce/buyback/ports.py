@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from recommerce.buyback.purchase import Purchase
 from recommerce.buyback.seller import IdentityDocument
@@ -17,7 +16,8 @@ from recommerce.catalog.model import Article, Category
 from recommerce.inventory.model import Item
 from recommerce.money import Money
 from recommerce.registers.police import RegisterBook, RegisterEntry
-from recommerce.sync.events import Event
+from recommerce.sync.outbox import Outbox
+from recommerce.uow import UnitOfWork
 
 
 class Catalog(Protocol):
@@ -49,11 +49,7 @@ class Watchlist(Protocol):
     ) -> None: ...
 
 
-class Outbox(Protocol):
-    def add(self, event: Event) -> int: ...
-
-
-class BuyingUnitOfWork(Protocol):
+class BuyingUnitOfWork(UnitOfWork, Protocol):
     """One database transaction: everything written through it commits together or not at all."""
 
     @property
@@ -68,15 +64,6 @@ class BuyingUnitOfWork(Protocol):
     def watchlist(self) -> Watchlist: ...
     @property
     def outbox(self) -> Outbox: ...
-
-    def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
 
 
 class IdentityKeys(Protocol):

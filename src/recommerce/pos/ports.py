@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from recommerce.buyback.ports import Catalog
 from recommerce.fiscal.journal import JournalRecord
@@ -12,7 +11,8 @@ from recommerce.inventory.model import Item, ItemStatus
 from recommerce.money import Money
 from recommerce.pos.tenders import TenderKind
 from recommerce.pos.ticket import Ticket
-from recommerce.sync.events import Event
+from recommerce.sync.outbox import Outbox
+from recommerce.uow import UnitOfWork
 
 
 class TillItems(Protocol):
@@ -42,11 +42,7 @@ class StoreCredits(Protocol):
     def issue(self, code: str, amount: Money, *, ticket_id: str, at: datetime, by: str) -> None: ...
 
 
-class Outbox(Protocol):
-    def add(self, event: Event) -> int: ...
-
-
-class TillUnitOfWork(Protocol):
+class TillUnitOfWork(UnitOfWork, Protocol):
     @property
     def catalog(self) -> Catalog: ...
     @property
@@ -59,12 +55,3 @@ class TillUnitOfWork(Protocol):
     def store_credits(self) -> StoreCredits: ...
     @property
     def outbox(self) -> Outbox: ...
-
-    def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...

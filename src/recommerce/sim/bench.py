@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,10 @@ from sqlalchemy import select, text
 from recommerce.buyback.handlers import record_purchase
 from recommerce.buyback.payment import Payment, PaymentMethod
 from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
-from recommerce.buyback.seller import DocumentType, IdentityDocument, SellerIdentity
 from recommerce.catalog.model import Grade
 from recommerce.inventory.labels import LabelContent, label_code, render_png, render_svg
 from recommerce.money import Money
-from recommerce.sim.till_bench import GOALS, bench_till
+from recommerce.sim.till_bench import GOALS, bench_seller, bench_till
 from recommerce.store.bootstrap import StoreNode, bootstrap
 from recommerce.store.db import tables as t
 from recommerce.store.seed import seed_catalog, seed_demo_staff
@@ -38,21 +37,6 @@ def _median_ms(run: Callable[[int], object], repeats: int) -> float:
         run(i)
         samples.append((time.perf_counter() - started) * 1000)
     return round(statistics.median(samples), 3)
-
-
-def _seller(i: int) -> SellerIdentity:
-    return SellerIdentity(
-        surname="Bench",
-        first_names="Seller",
-        birth_date=date(1980, 1, 1),
-        address="1 place Bellecour, 69002 Lyon",
-        document=IdentityDocument(
-            type=DocumentType.NATIONAL_ID,
-            number=f"BENCH{i:06d}",
-            issued_on=date(2020, 1, 1),
-            issuing_authority="Préfecture du Rhône",
-        ),
-    )
 
 
 def _store(workdir: Path) -> StoreNode:
@@ -81,7 +65,7 @@ def bench_buying(node: StoreNode, repeats: int) -> dict[str, Any]:
     def purchase(i: int) -> None:
         record_purchase(
             RecordPurchase(
-                seller=_seller(i),
+                seller=bench_seller(i, prefix="BENCH"),
                 payment=Payment(PaymentMethod.CASH),
                 lines=(
                     PurchaseLine(article_id=article, grade=Grade.B, agreed_price=Money(8000)),

@@ -67,15 +67,16 @@ QUICK = TillRun(warmup=20, sales=100, sales_2_clients=100)
 FULL = TillRun(warmup=50, sales=1000, sales_2_clients=1000)
 
 
-def _seller(i: int) -> SellerIdentity:
+def bench_seller(i: int, *, prefix: str = "STOCK") -> SellerIdentity:
+    """A seller of age with a valid identity document, a new one for each `i`."""
     return SellerIdentity(
-        surname="Stock",
-        first_names="Bench",
+        surname="Bench",
+        first_names="Seller",
         birth_date=date(1975, 5, 5),
         address="3 quai Saint-Antoine, 69002 Lyon",
         document=IdentityDocument(
             type=DocumentType.NATIONAL_ID,
-            number=f"STOCK{i:06d}",
+            number=f"{prefix}{i:06d}",
             issued_on=date(2020, 1, 1),
             issuing_authority="Préfecture du Rhône",
         ),
@@ -117,7 +118,7 @@ def stock_baskets(node: StoreNode, baskets: int) -> list[list[str]]:
         )
         record_purchase(
             RecordPurchase(
-                seller=_seller(purchase_no),
+                seller=bench_seller(purchase_no),
                 payment=Payment(
                     PaymentMethod.BANK_TRANSFER, account_holder="Bench Stock", iban=IBAN
                 ),
