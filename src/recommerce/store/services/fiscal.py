@@ -56,31 +56,43 @@ def verify_store_journal(node: StoreNode) -> Verification:
 
 
 def _tickets_match_journal(conn: Connection) -> Failure | None:
-    journal_by_ticket = {
+    """Every ticket row, its lines and tenders say exactly what its signed record says."""
+    journal = t.fiscal_journal
+    by_ticket = {
         row.fields["ticket_id"]: row
         for row in conn.execute(
-            select(
-                t.fiscal_journal.c.seq, t.fiscal_journal.c.label, t.fiscal_journal.c.fields
-            ).where(t.fiscal_journal.c.kind == "ticket")
+            select(journal.c.seq, journal.c.label, journal.c.occurred_at, journal.c.fields).where(
+                journal.c.kind == "ticket"
+            )
         )
     }
     tickets = SqlTickets(conn)
-    ticket_ids = conn.execute(select(t.tickets.c.id).order_by(t.tickets.c.occurred_at)).scalars()
-    for ticket_id in ticket_ids:
-        ticket = tickets.get_by_id(ticket_id)
-        record = journal_by_ticket.pop(ticket_id, None)
-        if ticket is None or record is None:
-            return Failure(0, f"ticket id {ticket_id}", "the ticket has no journal record")
-        if ticket.journal_fields() != record.fields:
-            changed = sorted(
-                k for k in record.fields if ticket.journal_fields().get(k) != record.fields[k]
-            )
+    rows = conn.execute(
+        select(t.tickets.c.id, t.tickets.c.display_number, t.tickets.c.total_cents).order_by(
+            t.tickets.c.occurred_at, t.tickets.c.id
+        )
+    ).all()
+    for row in rows:
+        record = by_ticket.pop(row.id, None)
+        ticket = tickets.get_by_id(row.id)
+        if record is None or ticket is None:
+            return Failure(0, f"ticket {row.display_number}", "the ticket has no journal record")
+        rebuilt = ticket.journal_fields()
+        changed = [k for k in record.fields if rebuilt.get(k) != record.fields[k]]
+        if row.display_number != record.fields["number"]:
+            changed.append("number")
+        if row.total_cents != record.fields["total_cents"]:
+            changed.append("total_cents")
+        if ticket.occurred_at != record.occurred_at:
+            changed.append("occurred_at")
+        if changed:
             return Failure(
                 record.seq,
                 record.label,
-                f"the stored ticket differs from its signed record in: {', '.join(changed)}",
+                "the stored ticket differs from its signed record in: "
+                + ", ".join(sorted(set(changed))),
             )
-    if journal_by_ticket:
-        seq = min(r.seq for r in journal_by_ticket.values())
-        return Failure(seq, f"record {seq}", "its ticket was deleted from the ticket tables")
+    if by_ticket:
+        orphan = min(by_ticket.values(), key=lambda r: r.seq)
+        return Failure(orphan.seq, orphan.label, "its ticket was deleted from the ticket tables")
     return None
