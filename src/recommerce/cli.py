@@ -48,11 +48,14 @@ def store_init(
 ) -> None:
     """Create or upgrade the database (Alembic), load the starting catalogue."""
     from recommerce.staff.model import Role
-    from recommerce.store.bootstrap import bootstrap
+    from recommerce.store.bootstrap import bootstrap, fiscal_key
     from recommerce.store.seed import DEMO_PASSWORD, seed_catalog, seed_demo_staff
+    from recommerce.store.settings import StoreSettings
     from recommerce.store.services.staff import create_staff
 
-    node = bootstrap()
+    settings = StoreSettings()
+    fiscal_key(settings, create=True)  # the journal's signing key, made once, outside the database
+    node = bootstrap(settings)
     console.print(f"fiscal key: {node.settings.effective_fiscal_key_path}")
     try:
         with node.uow() as uow:

@@ -347,3 +347,16 @@ def test_unreachable_printer_is_a_clear_error(client, login, stock, node):
     response = client.post(f"/api/v1/tickets/{number}/print", headers=login("caissier"))
     assert response.status_code == 503
     assert response.json()["code"] == "printer_unavailable"
+
+
+def test_a_sold_items_guarantee_is_looked_up_by_its_label(client, login, stock):
+    (label,) = stock((10, 25))
+    assert (
+        client.get(f"/api/v1/items/{label}/guarantee", headers=login("caissier")).status_code == 404
+    )
+    number = sell(client, login, [label], [cash(25)]).json()["number"]
+    guarantee = client.get(f"/api/v1/items/{label}/guarantee", headers=login("caissier")).json()
+    assert guarantee["ticket"] == number
+    assert guarantee["delivered_on"] == "2026-11-20"
+    assert guarantee["ends_on"] == "2028-11-20"
+    assert guarantee["presumption_ends_on"] == "2027-11-20"

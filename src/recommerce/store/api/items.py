@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from recommerce.errors import ErrorCode, NotFound
 from recommerce.inventory.labels import LabelContent, render_png, render_svg
 from recommerce.inventory.model import Item, ItemStatus
+from recommerce.pos.guarantee import guarantee_of
 from recommerce.store.api.deps import NodeDep, StaffDep
 from recommerce.store.api.schemas import ItemOut, StatusChangeIn
 from recommerce.store.bootstrap import StoreNode
@@ -59,6 +62,44 @@ def get_item(item: str, node: NodeDep, staff: StaffDep) -> ItemOut:
 )
 def change_status(item: str, body: StatusChangeIn, node: NodeDep, staff: StaffDep) -> ItemOut:
     return ItemOut.of(stock.change_status(node, staff, item, body.status, reason=body.reason))
+
+
+class GuaranteeOut(BaseModel):
+    label_code: str
+    ticket: str
+    delivered_on: date
+    ends_on: date
+    presumption_ends_on: date
+    status: str
+
+
+@router.get(
+    "/items/{item}/guarantee",
+    response_model=GuaranteeOut,
+    summary="The legal guarantee of a sold item, looked up by its label (rule E.21)",
+)
+def guarantee(item: str, node: NodeDep, staff: StaffDep) -> GuaranteeOut:
+    found = _item(node, item)
+    if found.status is not ItemStatus.SOLD or found.sold_on is None:
+        raise NotFound(
+            f"item {found.label_code} is not sold: no guarantee is running",
+            code=ErrorCode.NOT_FOUND,
+            field="item",
+        )
+    with node.reading() as conn:
+        sold_at = conn.execute(
+            select(t.tickets.c.occurred_at).where(t.tickets.c.display_number == found.sold_on)
+        ).scalar_one()
+    zone = node.settings.zone
+    g = guarantee_of(found.label_code, found.sold_on, sold_at.astimezone(zone).date())
+    return GuaranteeOut(
+        label_code=g.label_code,
+        ticket=g.ticket,
+        delivered_on=g.delivered_on,
+        ends_on=g.ends_on,
+        presumption_ends_on=g.presumption_ends_on,
+        status=g.status_on(node.clock.now().astimezone(zone).date()),
+    )
 
 
 def _label(node: StoreNode, id_or_label: str) -> LabelContent:
