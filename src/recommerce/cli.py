@@ -50,8 +50,8 @@ def store_init(
     from recommerce.staff.model import Role
     from recommerce.store.bootstrap import bootstrap, fiscal_key
     from recommerce.store.seed import DEMO_PASSWORD, seed_catalog, seed_demo_staff
-    from recommerce.store.settings import StoreSettings
     from recommerce.store.services.staff import create_staff
+    from recommerce.store.settings import StoreSettings
 
     settings = StoreSettings()
     fiscal_key(settings, create=True)  # the journal's signing key, made once, outside the database

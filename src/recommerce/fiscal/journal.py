@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -238,8 +238,25 @@ def load_public_key(public_key: Ed25519PublicKey | bytes) -> Ed25519PublicKey:
 # --------------------------------------------------------------------------------------
 
 
+class ChainLink(Protocol):
+    """What a new record needs of the one before it: its seq and its hash."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last link of a chain, read without the rest of its record."""
+
+    seq: int
+    hash: str
+
+
 def seal(
-    previous: JournalRecord | None,
+    previous: ChainLink | None,
     *,
     seq: int,
     kind: str,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from recommerce.buyback.ports import Catalog
-from recommerce.fiscal.journal import JournalRecord
+from recommerce.fiscal.journal import Head, JournalRecord
 from recommerce.inventory.model import Item, ItemStatus
 from recommerce.money import Money
 from recommerce.pos.tenders import TenderKind
@@ -34,6 +34,7 @@ class Journal(Protocol):
     def next_seq(self) -> int: ...
     def day_closed(self, day: date) -> bool: ...
     def get(self, seq: int) -> JournalRecord | None: ...
+    def head(self, seq: int) -> Head | None: ...
     def append(self, record: JournalRecord) -> None: ...
 
 

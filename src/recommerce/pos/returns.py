@@ -16,12 +16,7 @@ from recommerce.ids import new_id
 from recommerce.inventory.model import ItemStatus
 from recommerce.money import Money, total
 from recommerce.pos.ports import TillUnitOfWork
-from recommerce.pos.sale import (
-    TillPolicy,
-    check_till_can_take_tickets,
-    journal_ticket,
-    ticket_event,
-)
+from recommerce.pos.sale import TillPolicy, check_till_can_take_tickets, write_ticket
 from recommerce.pos.tenders import Tender, TenderKind, new_credit_code
 from recommerce.pos.terminal import PaymentTerminal
 from recommerce.pos.ticket import Ticket, TicketKind, TicketLine
@@ -155,14 +150,12 @@ def record_return(
             item.set_status(ItemStatus.TO_REPAIR if request.to_repair else ItemStatus.IN_STOCK)
             item.sold_on = None
             uow.items.save_status(item, previous=ItemStatus.SOLD, at=now, by=cmd.staff.id)
-        uow.tickets.add(ticket)
+        write_ticket(uow, ticket, key)
         for tender in ticket.tenders:
             if tender.kind is TenderKind.STORE_CREDIT and tender.reference:
                 uow.store_credits.issue(
                     tender.reference, -tender.amount, ticket_id=ticket.id, at=now, by=cmd.staff.id
                 )
-        journal_ticket(uow, ticket, key)
-        uow.outbox.add(ticket_event(ticket))
         _refund_cards(ticket, terminal)
         uow.commit()
     return ticket

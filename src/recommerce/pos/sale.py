@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
+from typing import Any
 
 from recommerce.clock import Clock
 from recommerce.errors import DomainError, ErrorCode
@@ -198,9 +199,7 @@ def record_sale(
                 item.set_status(ItemStatus.SOLD)
                 item.sold_on = ticket.display_number
                 uow.items.save_status(item, previous=ItemStatus.IN_STOCK, at=now, by=cmd.staff.id)
-            uow.tickets.add(ticket)
-            journal_ticket(uow, ticket, key)
-            uow.outbox.add(ticket_event(ticket))
+            write_ticket(uow, ticket, key)
             uow.commit()
         except BaseException:
             _cancel_card_payment(settlement, terminal, ticket_id)
@@ -236,30 +235,33 @@ def _cancel_card_payment(settlement: Settlement, terminal: PaymentTerminal, refe
             terminal.cancel(tender.reference, reference=reference)
 
 
-def journal_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
-    """Chain and sign the ticket into the store's fiscal journal (rule D.17), in the ticket's
-    own transaction: taking the next seq locks the journal until commit."""
+def write_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
+    """Record a validated ticket: its rows, its record chained and signed into the store's
+    fiscal journal (rule D.17) and its outbox event, all in the ticket's own transaction.
+    Taking the next seq locks the journal until commit."""
+    uow.tickets.add(ticket)
+    fields = ticket.journal_fields()
     seq = uow.journal.next_seq()
-    previous = uow.journal.get(seq - 1) if seq > 1 else None
     uow.journal.append(
         seal(
-            previous,
+            uow.journal.head(seq - 1) if seq > 1 else None,
             seq=seq,
             kind="ticket",
             label=f"ticket {ticket.display_number}",
             occurred_at=ticket.occurred_at,
-            fields=ticket.journal_fields(),
+            fields=fields,
             key=key,
         )
     )
+    uow.outbox.add(ticket_event(ticket, fields))
 
 
-def ticket_event(ticket: Ticket) -> Event:
+def ticket_event(ticket: Ticket, fields: dict[str, Any]) -> Event:
     return Event(
         type=TICKET_VALIDATED,
         occurred_at=ticket.occurred_at,
         payload={
-            **ticket.journal_fields(),
+            **fields,
             "items": [
                 {"item_id": line.item_id, "label_code": line.label_code} for line in ticket.lines
             ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 READ_ONLY = "recommerce_read_only"  # execution option of a connection that only reads
+
+# SQLite has one writer at a time. Writers of this process queue on a lock of their own
+# instead of polling the database lock (whose busy handler sleeps up to 100 ms a try).
+_WRITE_LOCKS: dict[int, threading.RLock] = {}
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    lock = _WRITE_LOCKS.get(id(engine))
+    return lock if lock is not None else nullcontext()
 
 
 def make_engine(url: str) -> Engine:
@@ -30,6 +41,8 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None}
     )
+
+    _WRITE_LOCKS[id(engine)] = threading.RLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

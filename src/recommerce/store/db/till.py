@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from recommerce.errors import DomainError, ErrorCode
-from recommerce.fiscal.journal import JournalRecord
+from recommerce.fiscal.journal import Head, JournalRecord
 from recommerce.fiscal.vat import TaxedLine
 from recommerce.inventory.model import VatRegime
 from recommerce.money import Money
@@ -29,6 +29,7 @@ _INSERT_RECORD = insert(t.fiscal_journal)
 _OPEN_SESSION = select(t.open_tills.c.session_id).where(t.open_tills.c.till == bindparam("till"))
 _TICKET_ID = select(t.tickets.c.id).where(t.tickets.c.display_number == bindparam("number"))
 _RECORD = select(t.fiscal_journal).where(t.fiscal_journal.c.seq == bindparam("seq"))
+_HASH = select(t.fiscal_journal.c.hash).where(t.fiscal_journal.c.seq == bindparam("seq"))
 _DAY_CLOSED = (
     select(t.closings.c.label)
     .where(t.closings.c.period == "day", t.closings.c.label >= bindparam("day"))
@@ -198,6 +199,11 @@ class SqlJournal:
     def get(self, seq: int) -> JournalRecord | None:
         row = self.conn.execute(_RECORD, {"seq": seq}).first()
         return record_from_row(row._mapping) if row else None
+
+    def head(self, seq: int) -> Head | None:
+        """The seq and hash of one record, without decoding its fields."""
+        digest = self.conn.execute(_HASH, {"seq": seq}).scalar_one_or_none()
+        return Head(seq, digest) if digest is not None else None
 
     def day_closed(self, day: date) -> bool:
         """Whether the day (or a later one) has been closed: no ticket may be dated in it."""

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from recommerce.store.db.engine import write_lock
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.repositories import (
     SqlCatalog,
@@ -36,8 +37,14 @@ class SqlUnitOfWork:
         self._committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.conn = self._engine.connect()
-        self._transaction = self.conn.begin()
+        self._lock = write_lock(self._engine)
+        self._lock.__enter__()
+        try:
+            self.conn = self._engine.connect()
+            self._transaction = self.conn.begin()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
         self._committed = False
         self.catalog = SqlCatalog(self.conn)
         self.purchases = SqlPurchases(self.conn, self._vault)
@@ -61,6 +68,7 @@ class SqlUnitOfWork:
                 self._transaction.rollback()
         finally:
             self.conn.close()
+            self._lock.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
         self._transaction.commit()
