@@ -79,7 +79,7 @@ def record_return(
         raise DomainError("nothing to return", field="lines")
     now = clock.now()
     with uow_factory() as uow:
-        check_till_can_take_tickets(uow, cmd.till, now, policy)
+        session_id = check_till_can_take_tickets(uow, cmd.till, now, policy)
         sale = uow.tickets.get(cmd.sale_number)
         if sale is None or sale.kind is not TicketKind.SALE:
             raise NotFound(f"no sale {cmd.sale_number!r}", field="sale_number")
@@ -144,6 +144,7 @@ def record_return(
             tenders=tuple(tenders),
             change=Money(0),
             refers_to=sale.display_number,
+            session_id=session_id,
         )
         for request in cmd.lines:
             item = locked[request.label_code]

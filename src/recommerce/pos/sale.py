@@ -87,21 +87,23 @@ def check_sellable(item: Item, now: datetime, zone: tzinfo, *, field: str) -> No
 
 def check_till_can_take_tickets(
     uow: TillUnitOfWork, till: str, now: datetime, policy: TillPolicy
-) -> None:
+) -> str | None:
     """A till takes tickets once opened with its float, and never on a day already closed
-    (rule D.19)."""
-    if policy.requires_open_till and not uow.tickets.till_is_open(till):
+    (rule D.19). Returns the till's open session."""
+    day = now.astimezone(policy.zone).date()
+    session_id, day_closed = uow.tickets.till_state(till, day)
+    if policy.requires_open_till and session_id is None:
         raise DomainError(
             f"till {till} is not open: open it with its float first",
             code=ErrorCode.TILL_SESSION,
             field="till",
         )
-    day = now.astimezone(policy.zone).date()
-    if uow.journal.day_closed(day):
+    if day_closed:
         raise DomainError(
             f"the day {day.isoformat()} is closed: no more tickets until tomorrow",
             code=ErrorCode.DAY_CLOSED,
         )
+    return session_id
 
 
 def _discount_allowed(
@@ -143,7 +145,7 @@ def record_sale(
         raise DomainError("an item is twice in the basket", field="lines")
     now = clock.now()
     with uow_factory() as uow:
-        check_till_can_take_tickets(uow, cmd.till, now, policy)
+        session_id = check_till_can_take_tickets(uow, cmd.till, now, policy)
         locked = uow.items.lock(labels)
         names = uow.catalog.names([item.article_id for item in locked.values()])
         lines: list[TicketLine] = []
@@ -194,11 +196,11 @@ def record_sale(
                 tenders=settlement.tenders,
                 change=settlement.change,
                 non_resident_proof=cmd.non_resident_proof,
+                session_id=session_id,
             )
             for item in items:
                 item.set_status(ItemStatus.SOLD)
-                item.sold_on = ticket.display_number
-                uow.items.save_status(item, previous=ItemStatus.IN_STOCK, at=now, by=cmd.staff.id)
+            uow.items.mark_sold(items, ticket=ticket.display_number, at=now, by=cmd.staff.id)
             write_ticket(uow, ticket, key)
             uow.commit()
         except BaseException:

@@ -45,6 +45,7 @@ class Ticket:
     change: Money
     refers_to: str | None = None  # display number of the sale a return corrects
     non_resident_proof: str | None = None
+    session_id: str | None = None  # the till session it was taken in
 
     @property
     def display_number(self) -> str:

@@ -102,6 +102,19 @@ _SAVE_STATUS = (
         updated_by=bindparam("by"),
     )
 )
+_MARK_SOLD = (
+    update(t.items)
+    .where(
+        t.items.c.id.in_(bindparam("ids", expanding=True)),
+        t.items.c.status == ItemStatus.IN_STOCK.value,
+    )
+    .values(
+        status=ItemStatus.SOLD.value,
+        sold_on=bindparam("ticket"),
+        updated_at=bindparam("at"),
+        updated_by=bindparam("by"),
+    )
+)
 _INSERT_OUTBOX = insert(t.outbox)
 
 
@@ -311,6 +324,16 @@ class SqlItems:
         baskets sharing items never deadlock."""
         rows = self.conn.execute(_LOCK_ITEMS, {"labels": sorted(labels)}).all()
         return {r.label_code: item_from_row(r._mapping) for r in rows}
+
+    def mark_sold(self, items: list[Item], *, ticket: str, at: datetime, by: str) -> None:
+        """A basket's items sold in one statement, each only if still in stock."""
+        changed = self.conn.execute(
+            _MARK_SOLD, {"ids": [i.id for i in items], "ticket": ticket, "at": at, "by": by}
+        ).rowcount
+        if changed != len(items):
+            raise Conflict("an item of the basket changed meanwhile; scan it again", field="lines")
+        for item in items:
+            item.sold_on = ticket
 
     def save_status(self, item: Item, *, previous: ItemStatus, at: datetime, by: str) -> None:
         """Write the new status only if nobody changed the item since it was read."""

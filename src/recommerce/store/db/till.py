@@ -30,10 +30,12 @@ _OPEN_SESSION = select(t.open_tills.c.session_id).where(t.open_tills.c.till == b
 _TICKET_ID = select(t.tickets.c.id).where(t.tickets.c.display_number == bindparam("number"))
 _RECORD = select(t.fiscal_journal).where(t.fiscal_journal.c.seq == bindparam("seq"))
 _HASH = select(t.fiscal_journal.c.hash).where(t.fiscal_journal.c.seq == bindparam("seq"))
-_DAY_CLOSED = (
+_TILL_STATE = select(
+    _OPEN_SESSION.scalar_subquery().label("session_id"),
     select(t.closings.c.label)
     .where(t.closings.c.period == "day", t.closings.c.label >= bindparam("day"))
-    .limit(1)
+    .exists()
+    .label("day_closed"),
 )
 
 
@@ -63,9 +65,7 @@ class SqlTickets:
                 "change_cents": ticket.change.cents,
                 "refers_to": refers_to,
                 "non_resident_proof": ticket.non_resident_proof,
-                "session_id": self.conn.execute(
-                    _OPEN_SESSION, {"till": ticket.till}
-                ).scalar_one_or_none(),
+                "session_id": ticket.session_id,
             },
         )
         self.conn.execute(
@@ -102,13 +102,9 @@ class SqlTickets:
                 ],
             )
 
-    def till_is_open(self, till: str) -> bool:
-        return (
-            self.conn.execute(
-                select(t.open_tills.c.till).where(t.open_tills.c.till == till)
-            ).first()
-            is not None
-        )
+    def till_state(self, till: str, day: date) -> tuple[str | None, bool]:
+        row = self.conn.execute(_TILL_STATE, {"till": till, "day": day.isoformat()}).one()
+        return row.session_id, bool(row.day_closed)
 
     def get(self, display_number: str) -> Ticket | None:
         row = self.conn.execute(
@@ -204,10 +200,6 @@ class SqlJournal:
         """The seq and hash of one record, without decoding its fields."""
         digest = self.conn.execute(_HASH, {"seq": seq}).scalar_one_or_none()
         return Head(seq, digest) if digest is not None else None
-
-    def day_closed(self, day: date) -> bool:
-        """Whether the day (or a later one) has been closed: no ticket may be dated in it."""
-        return self.conn.execute(_DAY_CLOSED, {"day": day.isoformat()}).first() is not None
 
     def append(self, record: JournalRecord) -> None:
         self.conn.execute(
