@@ -300,6 +300,39 @@ def seal(
     )
 
 
+class JournalStore(Protocol):
+    """Where a store keeps its journal. `next_seq` takes the next number and holds the
+    journal until the transaction ends, so records are chained one at a time."""
+
+    def next_seq(self) -> int: ...
+    def head(self, seq: int) -> Head | None: ...
+    def append(self, record: JournalRecord) -> None: ...
+
+
+def append_sealed(
+    journal: JournalStore,
+    seq: int,
+    *,
+    kind: str,
+    label: str,
+    occurred_at: datetime,
+    fields: Mapping[str, Any],
+    key: FiscalKey,
+) -> JournalRecord:
+    """Seal record `seq` (taken with `next_seq`) after its predecessor and append it."""
+    record = seal(
+        journal.head(seq - 1) if seq > 1 else None,
+        seq=seq,
+        kind=kind,
+        label=label,
+        occurred_at=occurred_at,
+        fields=fields,
+        key=key,
+    )
+    journal.append(record)
+    return record
+
+
 # --------------------------------------------------------------------------------------
 # Verifying a chain (rule D.20)
 # --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from recommerce.clock import Clock
 from recommerce.errors import DomainError, ErrorCode
-from recommerce.fiscal.journal import FiscalKey, seal
+from recommerce.fiscal.journal import TICKET, FiscalKey, append_sealed
 from recommerce.fiscal.vat import STANDARD_RATE, tax_line
 from recommerce.ids import new_id
 from recommerce.inventory.model import Item, ItemStatus
@@ -243,17 +243,14 @@ def write_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
     Taking the next seq locks the journal until commit."""
     uow.tickets.add(ticket)
     fields = ticket.journal_fields()
-    seq = uow.journal.next_seq()
-    uow.journal.append(
-        seal(
-            uow.journal.head(seq - 1) if seq > 1 else None,
-            seq=seq,
-            kind="ticket",
-            label=f"ticket {ticket.display_number}",
-            occurred_at=ticket.occurred_at,
-            fields=fields,
-            key=key,
-        )
+    append_sealed(
+        uow.journal,
+        uow.journal.next_seq(),
+        kind=TICKET,
+        label=f"ticket {ticket.display_number}",
+        occurred_at=ticket.occurred_at,
+        fields=fields,
+        key=key,
     )
     uow.outbox.add(ticket_event(ticket, fields))
 

@@ -28,7 +28,6 @@ _INSERT_TENDERS = insert(t.ticket_tenders)
 _INSERT_RECORD = insert(t.fiscal_journal)
 _OPEN_SESSION = select(t.open_tills.c.session_id).where(t.open_tills.c.till == bindparam("till"))
 _TICKET_ID = select(t.tickets.c.id).where(t.tickets.c.display_number == bindparam("number"))
-_RECORD = select(t.fiscal_journal).where(t.fiscal_journal.c.seq == bindparam("seq"))
 _HASH = select(t.fiscal_journal.c.hash).where(t.fiscal_journal.c.seq == bindparam("seq"))
 _TILL_STATE = select(
     _OPEN_SESSION.scalar_subquery().label("session_id"),
@@ -191,10 +190,6 @@ class SqlJournal:
 
     def next_seq(self) -> int:
         return next_value(self.conn, JOURNAL_COUNTER)
-
-    def get(self, seq: int) -> JournalRecord | None:
-        row = self.conn.execute(_RECORD, {"seq": seq}).first()
-        return record_from_row(row._mapping) if row else None
 
     def head(self, seq: int) -> Head | None:
         """The seq and hash of one record, without decoding its fields."""

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select
 from recommerce.errors import Conflict, DomainError, ErrorCode
 from recommerce.fiscal.archive import write_archive
 from recommerce.fiscal.closings import Period, closing_fields, closing_record_label
-from recommerce.fiscal.journal import CLOSING, TICKET, JournalRecord, seal
+from recommerce.fiscal.journal import CLOSING, TICKET, JournalRecord, append_sealed
 from recommerce.staff.model import Permission, StaffMember
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
@@ -118,17 +118,15 @@ def close_period(node: StoreNode, staff: StaffMember, period: Period, label: str
             records=records,
             previous_grand_total_cents=last.grand_total_cents if last is not None else 0,
         )
-        previous = uow.journal.get(seq - 1) if seq > 1 else None
-        record = seal(
-            previous,
-            seq=seq,
+        record = append_sealed(
+            uow.journal,
+            seq,
             kind=CLOSING,
             label=closing_record_label(period, span.label),
             occurred_at=now,
             fields=fields,
             key=node.fiscal_key,
         )
-        uow.journal.append(record)
         conn.execute(
             insert(t.closings).values(
                 period=period.value,
