@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
@@ -71,13 +72,15 @@ def authenticate(conn: Connection, username: str, password: str) -> StaffMember:
         select(t.staff).where(t.staff.c.username == username.strip().lower())
     ).first()
     # Verify against a dummy hash when the user is unknown, so timing does not reveal names.
-    stored = row.password_hash if row else _DUMMY_HASH
+    stored = row.password_hash if row else _dummy_hash()
     if not verify_password(stored, password) or row is None or not row.active:
         raise DomainError("unknown username or wrong password", code=ErrorCode.NOT_AUTHENTICATED)
     return member_from_row(row)
 
 
-_DUMMY_HASH = hash_password("not-a-real-password-at-all")
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password-at-all")
 
 
 def _digest(token: str) -> str:
