@@ -50,7 +50,7 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict[str, str | int]:
-        with node.engine.connect() as conn:
+        with node.reading() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "store_number": node.settings.store_number}
 

@@ -24,8 +24,8 @@ def search_articles(
     q: Annotated[str, Query(min_length=1, max_length=100)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[ArticleOut]:
-    with node.uow() as uow:
-        return [ArticleOut.of(a) for a in catalog_service.search_articles(uow.conn, q, limit=limit)]
+    with node.reading() as conn:
+        return [ArticleOut.of(a) for a in catalog_service.search_articles(conn, q, limit=limit)]
 
 
 @router.get(
@@ -34,14 +34,14 @@ def search_articles(
     summary="Find the article of a scanned GTIN/EAN (check digit validated)",
 )
 def article_by_gtin(gtin: str, node: NodeDep, staff: StaffDep) -> ArticleOut:
-    with node.uow() as uow:
-        return ArticleOut.of(catalog_service.find_by_gtin(uow.conn, gtin))
+    with node.reading() as conn:
+        return ArticleOut.of(catalog_service.find_by_gtin(conn, gtin))
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut)
 def get_article(article_id: str, node: NodeDep, staff: StaffDep) -> ArticleOut:
-    with node.uow() as uow:
-        article = SqlCatalog(uow.conn).article(article_id)
+    with node.reading() as conn:
+        article = SqlCatalog(conn).article(article_id)
     if article is None:
         raise NotFound(f"no article {article_id!r}", field="article_id")
     return ArticleOut.of(article)
@@ -49,15 +49,15 @@ def get_article(article_id: str, node: NodeDep, staff: StaffDep) -> ArticleOut:
 
 @router.get("/categories", response_model=list[CategoryOut], summary="Categories and grade guide")
 def list_categories(node: NodeDep, staff: StaffDep) -> list[CategoryOut]:
-    with node.uow() as uow:
-        return [CategoryOut.of(c) for c in catalog_service.list_categories(uow.conn)]
+    with node.reading() as conn:
+        return [CategoryOut.of(c) for c in catalog_service.list_categories(conn)]
 
 
 @router.post("/quotes", response_model=QuoteOut, summary="Ask the argus for a price")
 def quote(body: QuoteIn, node: NodeDep, staff: StaffDep) -> QuoteOut:
     staff.require(Permission.BUY)
-    with node.uow() as uow:
-        catalog = SqlCatalog(uow.conn)
+    with node.reading() as conn:
+        catalog = SqlCatalog(conn)
         article = catalog.article(body.article_id)
         if article is None:
             raise NotFound(

@@ -37,14 +37,14 @@ def list_items(
         query = query.where(t.items.c.status == status.value)
     if article_id is not None:
         query = query.where(t.items.c.article_id == article_id)
-    with node.uow() as uow:
-        rows = uow.conn.execute(query.limit(limit).offset(offset)).all()
+    with node.reading() as conn:
+        rows = conn.execute(query.limit(limit).offset(offset)).all()
     return [ItemOut.of(item_from_row(r._mapping)) for r in rows]
 
 
 def _item(node: StoreNode, id_or_label: str) -> Item:
-    with node.uow() as uow:
-        item = SqlItems(uow.conn).get(id_or_label)
+    with node.reading() as conn:
+        item = SqlItems(conn).get(id_or_label)
     if item is None:
         raise NotFound(f"no item {id_or_label!r}", code=ErrorCode.ITEM_NOT_FOUND, field="item")
     return item
@@ -104,8 +104,8 @@ def guarantee(item: str, node: NodeDep, staff: StaffDep) -> GuaranteeOut:
 
 def _label(node: StoreNode, id_or_label: str) -> LabelContent:
     item = _item(node, id_or_label)
-    with node.uow() as uow:
-        article = SqlCatalog(uow.conn).article(item.article_id)
+    with node.reading() as conn:
+        article = SqlCatalog(conn).article(item.article_id)
     price = str(item.asking_price).replace(".", ",")
     return LabelContent(
         code=item.label_code,

@@ -14,7 +14,7 @@ from recommerce.staff.model import Permission
 from recommerce.store.api.deps import NodeDep, StaffDep
 from recommerce.store.api.schemas import ItemOut, PurchaseIn, PurchaseOut, RegisterRef
 from recommerce.store.db import tables as t
-from recommerce.store.db.repositories import item_from_row
+from recommerce.store.db.repositories import SqlPoliceRegister, item_from_row
 
 router = APIRouter(prefix="/api/v1", tags=["buying"])
 
@@ -50,9 +50,9 @@ def create_purchase(body: PurchaseIn, node: NodeDep, staff: StaffDep) -> Purchas
 )
 def precious_metal_contract(purchase_id: str, node: NodeDep, staff: StaffDep) -> Response:
     staff.require(Permission.BUY)
-    with node.uow() as uow:
+    with node.reading() as conn:
         numbers = (
-            uow.conn.execute(
+            conn.execute(
                 select(t.police_register.c.number)
                 .where(
                     t.police_register.c.purchase_id == purchase_id,
@@ -64,8 +64,11 @@ def precious_metal_contract(purchase_id: str, node: NodeDep, staff: StaffDep) ->
             .scalars()
             .all()
         )
-        entries = [uow.register.get(RegisterBook.PRECIOUS_METALS, n) for n in numbers]
-        deadline = uow.conn.execute(
+        entries = [
+            SqlPoliceRegister(conn, node.vault).get(RegisterBook.PRECIOUS_METALS, n)
+            for n in numbers
+        ]
+        deadline = conn.execute(
             select(func.max(t.items.c.resale_blocked_until)).where(
                 t.items.c.purchase_id == purchase_id
             )
@@ -109,19 +112,19 @@ def precious_metal_contract(purchase_id: str, node: NodeDep, staff: StaffDep) ->
 @router.get("/purchases/{purchase_id}", response_model=PurchaseOut)
 def get_purchase(purchase_id: str, node: NodeDep, staff: StaffDep) -> PurchaseOut:
     staff.require(Permission.BUY)
-    with node.uow() as uow:
-        row = uow.conn.execute(select(t.purchases).where(t.purchases.c.id == purchase_id)).first()
+    with node.reading() as conn:
+        row = conn.execute(select(t.purchases).where(t.purchases.c.id == purchase_id)).first()
         if row is None:
             raise NotFound(f"no purchase {purchase_id!r}", field="purchase_id")
         items: list[Item] = [
             item_from_row(r._mapping)
-            for r in uow.conn.execute(
+            for r in conn.execute(
                 select(t.items)
                 .where(t.items.c.purchase_id == purchase_id)
                 .order_by(t.items.c.label_code)
             )
         ]
-        entries = uow.conn.execute(
+        entries = conn.execute(
             select(t.police_register.c.book, t.police_register.c.number)
             .where(t.police_register.c.purchase_id == purchase_id)
             .order_by(t.police_register.c.book, t.police_register.c.number)

@@ -27,6 +27,7 @@ from recommerce.store.api.till_schemas import (
 )
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
+from recommerce.store.db.till import SqlStoreCredits, SqlTickets
 from recommerce.store.services.staff import authenticate
 
 router = APIRouter(prefix="/api/v1", tags=["till"])
@@ -36,8 +37,8 @@ def _approver(node: StoreNode, approval: ApprovalIn | None) -> StaffMember | Non
     if approval is None:
         return None
     try:
-        with node.uow() as uow:
-            return authenticate(uow.conn, approval.username, approval.password)
+        with node.reading() as conn:
+            return authenticate(conn, approval.username, approval.password)
     except DomainError as exc:
         raise DomainError(
             "the approving manager's credentials are wrong",
@@ -81,8 +82,8 @@ def create_sale(body: SaleIn, node: NodeDep, staff: StaffDep) -> TicketOut:
 
 @router.get("/tickets/{number}", response_model=TicketOut, summary="A ticket by its number")
 def get_ticket(number: str, node: NodeDep, staff: StaffDep) -> TicketOut:
-    with node.uow() as uow:
-        ticket = uow.tickets.get(number)
+    with node.reading() as conn:
+        ticket = SqlTickets(conn).get(number)
     if ticket is None:
         raise NotFound(f"no ticket {number!r}", field="number")
     return TicketOut.of(ticket)
@@ -120,24 +121,24 @@ def create_return(body: ReturnIn, node: NodeDep, staff: StaffDep) -> TicketOut:
     "/store-credits/{code}", response_model=StoreCreditOut, summary="What a credit note holds"
 )
 def store_credit(code: str, node: NodeDep, staff: StaffDep) -> StoreCreditOut:
-    with node.uow() as uow:
-        balance = uow.store_credits.balance(code)
+    with node.reading() as conn:
+        balance = SqlStoreCredits(conn).balance(code)
     if balance is None:
         raise NotFound(f"no credit note {code!r}", field="code")
     return StoreCreditOut(code=code, balance_cents=balance.cents)
 
 
 def _receipt_args(node: StoreNode, number: str) -> tuple[Ticket, dict[str, Any]]:
-    with node.uow() as uow:
-        ticket = uow.tickets.get(number)
+    with node.reading() as conn:
+        ticket = SqlTickets(conn).get(number)
         if ticket is None:
             raise NotFound(f"no ticket {number!r}", field="number")
-        record_hash = uow.conn.execute(
+        record_hash = conn.execute(
             select(t.fiscal_journal.c.hash).where(
                 t.fiscal_journal.c.kind == "ticket", t.fiscal_journal.c.label == f"ticket {number}"
             )
         ).scalar_one()
-        cashier = uow.conn.execute(
+        cashier = conn.execute(
             select(t.staff.c.full_name).where(t.staff.c.id == ticket.staff_id)
         ).scalar_one()
     settings = node.settings

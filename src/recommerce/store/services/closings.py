@@ -192,14 +192,14 @@ def list_closings(node: StoreNode, period: Period | None = None) -> list[dict[st
     query = select(t.closings).order_by(t.closings.c.period, t.closings.c.label)
     if period is not None:
         query = query.where(t.closings.c.period == period.value)
-    with node.engine.connect() as conn:
+    with node.reading() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def archive_year(node: StoreNode, year: int, directory: Path) -> list[Path]:
     """The signed yearly archive (rule D.19): every journal record after the previous yearly
     closing up to this year's, readable and checkable without the software."""
-    with node.engine.connect() as conn:
+    with node.reading() as conn:
         closing = conn.execute(
             select(t.closings.c.seq).where(
                 t.closings.c.period == Period.YEAR.value, t.closings.c.label == f"{year:04d}"

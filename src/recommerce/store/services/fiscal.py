@@ -33,7 +33,7 @@ def _records(conn: Connection) -> Iterator[JournalRecord]:
 def verify_store_journal(node: StoreNode) -> Verification:
     """Walk the chain, check that no record is missing at its end, and that every ticket in
     the ticket tables says exactly what its signed journal record says."""
-    with node.engine.connect() as conn:
+    with node.reading() as conn:
         result = verify(_records(conn), node.fiscal_key.public_key)
         if not result.ok:
             return result

@@ -149,7 +149,7 @@ def _expected(conn: Any, session_id: str) -> dict[str, int]:
 
 
 def session(node: StoreNode, session_id: str) -> dict[str, Any]:
-    with node.engine.connect() as conn:
+    with node.reading() as conn:
         row = conn.execute(select(t.till_sessions).where(t.till_sessions.c.id == session_id)).one()
         out = dict(row._mapping)
         out["movements"] = [
