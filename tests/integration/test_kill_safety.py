@@ -23,9 +23,9 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, select, text
 
+from recommerce.db.engine import make_engine
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
-from recommerce.store.db.engine import make_engine
 from recommerce.sync.events import PURCHASE_RECORDED
 
 ROUNDS = 8

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from recommerce.store.api import (
@@ -17,7 +10,6 @@ from recommerce.store.api import (
     catalog,
     closings,
     items,
-    problems,
     purchases,
     register,
     sessions,
@@ -25,8 +17,10 @@ from recommerce.store.api import (
     ui,
     watchlist,
 )
-from recommerce.store.api.middleware import Metrics, RefuseNulInUrl
 from recommerce.store.bootstrap import StoreNode, bootstrap
+from recommerce.web import problems
+from recommerce.web.metrics import install_metrics
+from recommerce.web.middleware import RefuseNulInUrl
 
 
 def create_app(node: StoreNode | None = None) -> FastAPI:
@@ -46,7 +40,7 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
     routers = (auth, catalog, purchases, items, till, sessions, closings, register, watchlist, ui)
     for module in routers:
         app.include_router(module.router)
-    _install_metrics(app)
+    install_metrics(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict[str, str | int]:
@@ -55,25 +49,3 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
         return {"status": "ok", "store_number": node.settings.store_number}
 
     return app
-
-
-def _install_metrics(app: FastAPI) -> None:
-    registry = CollectorRegistry()
-    requests = Counter(
-        "recommerce_http_requests_total",
-        "HTTP requests",
-        ["method", "route", "status"],
-        registry=registry,
-    )
-    latency = Histogram(
-        "recommerce_http_request_seconds",
-        "HTTP request latency",
-        ["method", "route"],
-        registry=registry,
-    )
-
-    app.add_middleware(Metrics, requests=requests, latency=latency)
-
-    @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

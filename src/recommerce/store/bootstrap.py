@@ -12,11 +12,11 @@ from sqlalchemy import Connection, Engine
 from recommerce.buyback.handlers import BuyingPolicy
 from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
 from recommerce.clock import Clock, SystemClock
+from recommerce.db.engine import READ_ONLY, make_engine
 from recommerce.fiscal.journal import FiscalKey
 from recommerce.pos.printer import FileReceiptPrinter, NetworkReceiptPrinter, ReceiptPrinter
 from recommerce.pos.sale import TillPolicy
 from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
-from recommerce.store.db.engine import READ_ONLY, make_engine
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.migrate import upgrade
 from recommerce.store.db.uow import SqlUnitOfWork

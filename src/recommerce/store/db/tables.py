@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from recommerce.store.db.types import UtcDateTime
+from recommerce.db.types import UtcDateTime
 
 metadata = MetaData(
     naming_convention={

@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from recommerce.store.db.engine import write_lock
+from recommerce.db.engine import write_lock
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.repositories import (
     SqlCatalog,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from recommerce.store.db.types import UtcDateTime
+from recommerce.db.types import UtcDateTime
 
 revision: str = "0003"
 down_revision: str | None = "0002"

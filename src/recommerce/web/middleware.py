@@ -9,7 +9,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recommerce.errors import ErrorCode
-from recommerce.store.api.problems import problem
+from recommerce.web.problems import problem
 
 
 class RefuseNulInUrl:

@@ -1,0 +1,1 @@
+"""Database plumbing shared by the store node and central: engines and portable column types."""

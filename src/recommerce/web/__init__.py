@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the store node and central: problem details, middleware, metrics."""
