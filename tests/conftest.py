@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from recommerce.central.app import create_app as create_central_app
+from recommerce.central.bootstrap import CentralNode
+from recommerce.central.bootstrap import bootstrap as bootstrap_central
+from recommerce.central.services.users import UserRole, create_user
+from recommerce.central.settings import CentralSettings
 from recommerce.clock import FixedClock
 from recommerce.store.app import create_app
 from recommerce.store.bootstrap import StoreNode, bootstrap
@@ -24,6 +30,7 @@ from recommerce.store.settings import StoreSettings
 PG_URL = os.environ.get("RECOMMERCE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
+CENTRAL_ADMIN = "siege"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -46,11 +53,11 @@ def _psycopg(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def _fresh_database(backend: str, tmp_path: Path, name: str) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
         return
     assert PG_URL
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -64,6 +71,56 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The store node's database, on each backend."""
+    with _fresh_database(request.param, tmp_path, "store") as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def central_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Central's database, on each backend."""
+    with _fresh_database(request.param, tmp_path, "central") as url:
+        yield url
+
+
+@pytest.fixture
+def central(central_database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[CentralNode]:
+    """Central on a fresh database, with the demo admin account `siege`."""
+    settings = CentralSettings(
+        environment="test", data_dir=tmp_path / "central", database_url=central_database_url
+    )
+    node = bootstrap_central(settings, clock=clock)
+    with node.writing() as conn:
+        create_user(
+            conn,
+            username=CENTRAL_ADMIN,
+            full_name="Siège",
+            role=UserRole.ADMIN,
+            password=DEMO_PASSWORD,
+            at=clock.now(),
+        )
+    yield node
+    node.engine.dispose()
+
+
+@pytest.fixture
+def central_client(central: CentralNode) -> Iterator[TestClient]:
+    with TestClient(create_central_app(central), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def central_admin(central_client: TestClient) -> dict[str, str]:
+    """Bearer headers of central's admin."""
+    response = central_client.post(
+        "/api/v1/auth/token", json={"username": CENTRAL_ADMIN, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

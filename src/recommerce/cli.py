@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from recommerce.central.cli import central_app
 from recommerce.errors import DomainError
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ store_app = typer.Typer(help="The store node: the server in each store.", no_arg
 app.add_typer(store_app, name="store")
 fiscal_app = typer.Typer(help="The store's fiscal journal.", no_args_is_help=True)
 app.add_typer(fiscal_app, name="fiscal")
+app.add_typer(central_app, name="central")
 console = Console()
 
 

@@ -48,6 +48,14 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     USERNAME_TAKEN = "username_taken"
     CONFLICT = "conflict"
+    # sync protocol (architecture.md section 4)
+    STORE_NOT_FOUND = "store_not_found"
+    ENROLMENT_CODE_INVALID = "enrolment_code_invalid"
+    SEQ_GAP = "seq_gap"  # a batch starts after central's cursor + 1: `expected_seq` says where
+    PROTOCOL_TOO_OLD = "protocol_too_old"  # central serves N and N-1: upgrade the store
+    PROTOCOL_UNKNOWN = "protocol_unknown"  # a version central does not know (newer, or missing)
+    BATCH_INVALID = "batch_invalid"  # the batch itself is malformed (not one of its events)
+    FEED_CURSOR_TOO_OLD = "feed_cursor_too_old"  # must refetch: load the snapshot
 
 
 class DomainError(Exception):

@@ -31,6 +31,13 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.TILL_SESSION: 409,
     ErrorCode.PRINTER_UNAVAILABLE: 503,
     ErrorCode.CARD_DECLINED: 402,
+    ErrorCode.STORE_NOT_FOUND: 404,
+    ErrorCode.ENROLMENT_CODE_INVALID: 403,
+    ErrorCode.SEQ_GAP: 409,
+    ErrorCode.PROTOCOL_TOO_OLD: 426,
+    ErrorCode.PROTOCOL_UNKNOWN: 400,
+    ErrorCode.BATCH_INVALID: 422,
+    ErrorCode.FEED_CURSOR_TOO_OLD: 410,
 }
 
 TITLES: dict[int, str] = {
@@ -41,9 +48,11 @@ TITLES: dict[int, str] = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    426: "Upgrade required",
     500: "Internal server error",
     503: "Service unavailable",
 }

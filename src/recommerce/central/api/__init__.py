@@ -1,0 +1,1 @@
+"""Central's HTTP API: routers wired to the services."""

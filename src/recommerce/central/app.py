@@ -1,0 +1,39 @@
+"""Central's FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from recommerce.central.api import auth, enrolment, stores
+from recommerce.central.bootstrap import CentralNode, bootstrap
+from recommerce.web import problems
+from recommerce.web.metrics import install_metrics
+from recommerce.web.middleware import RefuseNulInUrl
+
+
+def create_app(central: CentralNode | None = None) -> FastAPI:
+    central = central or bootstrap()
+    app = FastAPI(
+        title="recommerce central",
+        version="1",
+        description=(
+            "Head office: the store registry, the sync endpoint of the stores, the catalogue "
+            "master and the read models of every store. Errors are RFC 9457 problem+json with "
+            "a stable `code`. Amounts are integer cents."
+        ),
+    )
+    app.state.central = central
+    problems.install(app)
+    app.add_middleware(RefuseNulInUrl)
+    for module in (auth, stores, enrolment):
+        app.include_router(module.router)
+    app.state.metrics = install_metrics(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    def healthz() -> dict[str, str]:
+        with central.reading() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "service": "central"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Central's database: tables (SQLAlchemy Core) and Alembic migrations."""

@@ -1,0 +1,42 @@
+"""Central's settings, read from RECOMMERCE_CENTRAL_* environment variables (a machine may run a
+store node and central side by side without their settings mixing)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CentralSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RECOMMERCE_CENTRAL_", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var/central")
+    database_url: str | None = None  # default: SQLite in data_dir; PostgreSQL in production
+    enrolment_code_ttl_hours: int = 168  # a store's one-time enrolment code is valid a week
+    token_ttl_hours: int = 12  # head-office users' bearer tokens
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _production_needs_a_database(self) -> CentralSettings:
+        if self.environment == "production" and not self.database_url:
+            raise ValueError("RECOMMERCE_CENTRAL_DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'central.db').resolve()}"
+
+    @property
+    def enrolment_code_ttl(self) -> timedelta:
+        return timedelta(hours=self.enrolment_code_ttl_hours)
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(hours=self.token_ttl_hours)
