@@ -11,7 +11,7 @@ from typing import Any
 
 from recommerce.clock import Clock
 from recommerce.errors import DomainError, ErrorCode
-from recommerce.fiscal.journal import TICKET, FiscalKey, append_sealed
+from recommerce.fiscal.journal import TICKET, FiscalKey, JournalRecord, append_sealed
 from recommerce.fiscal.vat import STANDARD_RATE, tax_line
 from recommerce.ids import new_id
 from recommerce.inventory.model import Item, ItemStatus
@@ -243,7 +243,7 @@ def write_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
     Taking the next seq locks the journal until commit."""
     uow.tickets.add(ticket)
     fields = ticket.journal_fields()
-    append_sealed(
+    record = append_sealed(
         uow.journal,
         uow.journal.next_seq(),
         kind=TICKET,
@@ -252,15 +252,19 @@ def write_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
         fields=fields,
         key=key,
     )
-    uow.outbox.add(ticket_event(ticket, fields))
+    uow.outbox.add(ticket_event(ticket, fields, record))
 
 
-def ticket_event(ticket: Ticket, fields: dict[str, Any]) -> Event:
+def ticket_event(ticket: Ticket, fields: dict[str, Any], record: JournalRecord) -> Event:
+    """The ticket as central learns it: the journal's fields, the store, the items and the
+    record's place in the store's chain (central keeps the chain's copy)."""
     return Event(
         type=TICKET_VALIDATED,
         occurred_at=ticket.occurred_at,
         payload={
             **fields,
+            "store_number": ticket.store_number,
+            "journal": {"seq": record.seq, "hash": record.hash},
             "items": [
                 {"item_id": line.item_id, "label_code": line.label_code} for line in ticket.lines
             ],
