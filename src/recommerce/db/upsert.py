@@ -1,0 +1,32 @@
+"""Insert-or-ignore and insert-or-update in portable SQL: SQLite and PostgreSQL both say
+ON CONFLICT, each through its own dialect's `insert`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def dialect_insert(conn: Connection) -> Any:
+    """The connection's dialect's `insert`, the one that knows ON CONFLICT."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_missing(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows whose primary key is not there yet; leave existing rows untouched."""
+    if not rows:
+        return
+    conn.execute(dialect_insert(conn)(table).on_conflict_do_nothing(), list(rows))
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows, or replace the non-key columns of those whose primary key exists."""
+    if not rows:
+        return
+    statement = dialect_insert(conn)(table)
+    keys = [c.name for c in table.primary_key.columns]
+    changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed), list(rows))
