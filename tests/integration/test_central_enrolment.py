@@ -5,27 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from helpers import enrol, enrolment_code
 
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.services.stores import store_for_credential
 from recommerce.clock import FixedClock
+from recommerce.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 
 def _register(client: TestClient, admin: dict[str, str], number: int = 7) -> str:
-    response = client.post(
-        "/api/v1/stores",
-        json={"number": number, "name": f"Magasin {number}", "city": "Lyon"},
-        headers=admin,
-    )
-    assert response.status_code == 201, response.text
-    response = client.post(f"/api/v1/stores/{number}/enrolment-codes", headers=admin)
-    assert response.status_code == 201, response.text
-    code: str = response.json()["code"]
-    return code
+    return enrolment_code(client, admin, number)
 
 
 def _enrol(client: TestClient, number: int, code: str) -> tuple[int, dict]:
-    response = client.post("/api/v1/sync/enrol", json={"store_number": number, "code": code})
+    response = enrol(client, number, code)
     return response.status_code, response.json()
 
 
@@ -111,3 +104,17 @@ def test_an_unknown_time_zone_is_refused(
     )
     assert response.status_code == 422
     assert response.json()["field"] == "timezone"
+
+
+def test_a_store_too_old_for_central_cannot_enrol_and_keeps_its_code(
+    central_client: TestClient, central_admin: dict[str, str]
+) -> None:
+    code = _register(central_client, central_admin)
+    response = central_client.post(
+        "/api/v1/sync/enrol",
+        json={"store_number": 7, "code": code},
+        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION - 2)},
+    )
+    assert response.status_code == 426
+    assert response.json()["code"] == "protocol_too_old"
+    assert _enrol(central_client, 7, code)[0] == 201

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from recommerce.central.api import auth, enrolment, stores
+from recommerce.central.api import (
+    auth,
+    catalog,
+    configuration,
+    enrolment,
+    feed,
+    store_sync,
+    stores,
+    sync_upstream,
+)
 from recommerce.central.bootstrap import CentralNode, bootstrap
 from recommerce.web import problems
 from recommerce.web.metrics import install_metrics
@@ -26,9 +35,19 @@ def create_app(central: CentralNode | None = None) -> FastAPI:
     app.state.central = central
     problems.install(app)
     app.add_middleware(RefuseNulInUrl)
-    for module in (auth, stores, enrolment):
+    for module in (
+        auth,
+        stores,
+        enrolment,
+        sync_upstream,
+        store_sync,
+        catalog,
+        configuration,
+        feed,
+    ):
         app.include_router(module.router)
     app.state.metrics = install_metrics(app)
+    app.state.sync_metrics = sync_upstream.SyncMetrics(app.state.metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,12 +33,16 @@ def _logging() -> None:
 @central_app.command("init")
 def central_init(
     demo_user: Annotated[
-        bool, typer.Option(help=f"Create the demo's admin account {DEMO_USER!r}")
+        bool,
+        typer.Option(
+            help=f"Create the demo's admin account {DEMO_USER!r} and load the demo catalogue"
+        ),
     ] = False,
 ) -> None:
     """Create or upgrade central's database (Alembic)."""
     from recommerce.central.bootstrap import bootstrap
     from recommerce.central.db import tables as t
+    from recommerce.central.services.catalog import seed_demo_catalogue
     from recommerce.central.services.users import UserRole, create_user
 
     central = bootstrap()
@@ -54,6 +59,11 @@ def central_init(
                     at=central.clock.now(),
                 )
                 console.print(f"admin account: {DEMO_USER} (password {DEMO_PASSWORD})")
+        with central.writing() as conn:
+            added = seed_demo_catalogue(
+                conn, now=central.clock.now(), retention=central.settings.feed_retention_events
+            )
+        console.print(f"catalogue: {added} demo articles added")
     console.print(f"database ready: {central.settings.effective_database_url}")
 
 
@@ -151,3 +161,108 @@ def enrolment_code(
         _fail(exc)
         return
     console.print(f"enrolment code for store {number:03d}: {code}")
+
+
+@central_app.command("reconcile")
+def reconcile_command(
+    store: Annotated[int | None, typer.Option("--store", help="Only this store")] = None,
+    day: Annotated[
+        str | None, typer.Option("--day", help="Only this business day (YYYY-MM-DD)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON")] = False,
+) -> None:
+    """Compare central's figures with the day totals each store declared in its daily closing;
+    exit code 1 when a difference is found."""
+    import json
+    from datetime import date
+
+    from recommerce.central.bootstrap import bootstrap
+    from recommerce.central.services.reconcile import reconcile
+
+    try:
+        only_day = date.fromisoformat(day) if day is not None else None
+    except ValueError:
+        _fail(DomainError(f"{day!r} is not a date (YYYY-MM-DD)", field="day"))
+        return
+    central = bootstrap()
+    with central.reading() as conn:
+        reports = reconcile(conn, store_number=store, day=only_day)
+    differs = any(r.status == "differs" for r in reports)
+    if as_json:
+        typer.echo(json.dumps({"days": [r.as_dict() for r in reports], "differs": differs}))
+    else:
+        for r in reports:
+            where = f"store {r.store_number:03d} {r.day.isoformat()}"
+            if r.status == "no_closing":
+                console.print(f"{where}: no closing received yet")
+            elif r.status == "agrees":
+                console.print(f"{where}: [green]agrees[/green]")
+            for d in r.differences:
+                console.print(
+                    f"{where}: [red]{d.figure}[/red] central {d.central}, store {d.store}"
+                )
+        if not reports:
+            console.print("nothing to reconcile")
+    if differs:
+        raise typer.Exit(code=1)
+
+
+@central_app.command("catalog-import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="A CSV file; the first line names the columns")],
+) -> None:
+    """Create or update articles from a CSV file, all lines or none (columns: category_code,
+    brand, model, reference_new_price_cents; optional: id, name, gtin, released_on, attr:NAME).
+    Every change reaches every store's feed."""
+    from recommerce.central.bootstrap import bootstrap
+    from recommerce.central.services.catalog import import_articles_csv
+
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        _fail(DomainError(f"cannot read {file}: {exc.strerror}", field="file"))
+        return
+    except UnicodeDecodeError:
+        _fail(DomainError(f"{file} is not UTF-8 text: save it as CSV UTF-8", field="file"))
+        return
+    central = bootstrap()
+    try:
+        with central.writing() as conn:
+            result = import_articles_csv(
+                conn,
+                text,
+                now=central.clock.now(),
+                retention=central.settings.feed_retention_events,
+            )
+    except DomainError as exc:
+        for error in exc.extra.get("errors", []):
+            where = f" ({error['field']})" if error["field"] else ""
+            console.print(f"[red]line {error['line']}[/red]{where}: {error['message']}")
+        _fail(exc)
+        return
+    console.print(
+        f"articles: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged"
+    )
+
+
+@central_app.command("prune-feed")
+def prune_feed(
+    keep: Annotated[
+        int | None,
+        typer.Option(help="Rows kept per store (default: the feed_retention_events setting)"),
+    ] = None,
+) -> None:
+    """Delete the oldest rows of every store's downstream feed, keeping the newest KEEP; a store
+    further behind reloads the snapshot."""
+    from recommerce.central.bootstrap import bootstrap
+    from recommerce.central.services.feed import prune
+
+    central = bootstrap()
+    try:
+        with central.writing() as conn:
+            deleted = prune(conn, central.settings.feed_retention_events if keep is None else keep)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    console.print(f"feed: {deleted} rows deleted")

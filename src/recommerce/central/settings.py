@@ -21,6 +21,9 @@ class CentralSettings(BaseSettings):
     database_url: str | None = None  # default: SQLite in data_dir; PostgreSQL in production
     enrolment_code_ttl_hours: int = 168  # a store's one-time enrolment code is valid a week
     token_ttl_hours: int = 12  # head-office users' bearer tokens
+    max_batch_events: int = 1000  # events in one upstream sync batch (docs/sync-protocol.md)
+    feed_retention_events: int = 100_000  # downstream feed rows kept per store
+    feed_wait_max_s: float = 30.0  # the longest a feed request is held (long poll)
     log_json: bool = False
 
     @model_validator(mode="after")

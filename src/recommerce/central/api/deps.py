@@ -12,6 +12,7 @@ from recommerce.central.bootstrap import CentralNode
 from recommerce.central.services.stores import store_for_credential
 from recommerce.central.services.users import UserRole, user_for_token
 from recommerce.errors import DomainError, ErrorCode, Forbidden
+from recommerce.sync.protocol import PROTOCOL_HEADER, SUPPORTED_PROTOCOLS
 
 
 async def get_central(request: Request) -> CentralNode:
@@ -88,3 +89,28 @@ async def calling_store(
 
 
 StoreDep = Annotated[int, Depends(calling_store)]
+
+
+async def protocol_version(request: Request) -> int:  # async: no thread hop to read a header
+    """The sync protocol the store speaks (`Recommerce-Protocol`): central serves N and N-1,
+    answers an older one 426 (the store keeps selling and retries slowly until upgraded) and
+    a missing or unknown one 400."""
+    supported = sorted(SUPPORTED_PROTOCOLS)
+    raw = request.headers.get(PROTOCOL_HEADER, "").strip()
+    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else None
+    if version is not None and version in SUPPORTED_PROTOCOLS:
+        return version
+    if version is not None and version < supported[0]:
+        raise DomainError(
+            f"sync protocol {version} is too old: central serves {supported}; upgrade the store",
+            code=ErrorCode.PROTOCOL_TOO_OLD,
+            supported=supported,
+        )
+    raise DomainError(
+        f"send the header '{PROTOCOL_HEADER}' with a protocol central serves: {supported}",
+        code=ErrorCode.PROTOCOL_UNKNOWN,
+        supported=supported,
+    )
+
+
+ProtocolDep = Annotated[int, Depends(protocol_version)]

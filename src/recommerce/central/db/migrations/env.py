@@ -5,6 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from recommerce.central.db import (  # noqa: F401  (they register their tables on metadata)
+    catalog_tables,
+    sync_tables,
+)
 from recommerce.central.db.tables import metadata
 
 config = context.config

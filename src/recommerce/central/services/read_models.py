@@ -1,0 +1,263 @@
+"""What each upstream event changes in central's read models (docs/sync-protocol.md, "Events").
+
+Ingest applies a batch of up to a thousand events in one transaction. To keep that fast, the
+events are first gathered, in seq order, into the rows they write (`Changes`), and the rows are
+then written with one statement per table (executemany). Item statuses are the one place where
+order matters: the last event of the batch that touches an item decides its status, whether
+the item is new in this batch (its pending row is updated) or already known (one UPDATE).
+
+An event reaching this module has passed `recommerce.sync.validation`: the keys read here
+exist and have their types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, update
+
+from recommerce.central.db import sync_tables as s
+from recommerce.fiscal.closings import Period, closing_record_label
+from recommerce.inventory.model import ItemStatus
+from recommerce.pos.ticket import TicketKind
+from recommerce.registers.police import EntryKind
+from recommerce.sync import events as ev
+
+IN_STOCK = ItemStatus.IN_STOCK.value
+SOLD = ItemStatus.SOLD.value
+TICKET_RECORD = "ticket"
+CLOSING_RECORD = "closing"
+
+
+class Clash(Exception):
+    """An event would write a row central already holds (found before the database does)."""
+
+
+@dataclass
+class Changes:
+    """The read-model rows of a run of events, written together by `write`."""
+
+    store_number: int
+    zone: tzinfo  # the store's time zone: its business day
+    purchases: list[dict[str, Any]] = field(default_factory=list)
+    new_items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    item_moves: dict[str, dict[str, Any]] = field(default_factory=dict)  # known items
+    register_entries: list[dict[str, Any]] = field(default_factory=list)
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    journal_records: list[dict[str, Any]] = field(default_factory=list)
+    closings: list[dict[str, Any]] = field(default_factory=list)
+    till_sessions: list[dict[str, Any]] = field(default_factory=list)
+
+    def business_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def move_item(
+        self, item_id: str, status: str, at: datetime, sold_ticket_id: str | None = None
+    ) -> None:
+        """The item's status from now on; `sold_ticket_id` is kept only while it is sold."""
+        pending = self.new_items.get(item_id)
+        if pending is not None:
+            pending.update(status=status, status_at=at, sold_ticket_id=sold_ticket_id)
+        else:
+            self.item_moves[item_id] = {
+                "b_item_id": item_id,
+                "b_status": status,
+                "b_status_at": at,
+                "b_sold_ticket_id": sold_ticket_id,
+            }
+
+
+def gather(changes: Changes, event_type: str, payload: dict[str, Any], at: datetime) -> None:
+    """Add the rows of one valid event (`at` is its parsed `occurred_at`)."""
+    _APPLIERS[event_type](changes, payload, at)
+
+
+def _purchase_recorded(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    store = changes.store_number
+    items = p["items"]
+    changes.purchases.append(
+        {
+            "id": p["purchase_id"],
+            "store_number": store,
+            "occurred_at": at,
+            "business_day": changes.business_day(at),
+            "payment_method": p["payment_method"],
+            "total_cents": p["total_cents"],
+            "item_count": len(items),
+        }
+    )
+    for item in items:
+        if item["item_id"] in changes.new_items:
+            raise Clash(f"item {item['item_id']} is bought twice")
+        changes.new_items[item["item_id"]] = {
+            "item_id": item["item_id"],
+            "store_number": store,
+            "label_code": item["label_code"],
+            "article_id": item["article_id"],
+            "grade": item["grade"],
+            "purchase_id": p["purchase_id"],
+            "purchase_price_cents": item["purchase_price_cents"],
+            "asking_price_cents": item["asking_price_cents"],
+            "vat_regime": item["vat_regime"],
+            "status": IN_STOCK,
+            "status_at": at,
+            "sold_ticket_id": None,
+        }
+    for entry in p["register_entries"]:
+        changes.register_entries.append(
+            {
+                "store_number": store,
+                "book": entry["book"],
+                "number": entry["number"],
+                "kind": EntryKind.ACQUISITION.value,
+                "purchase_id": p["purchase_id"],
+                "labels": entry["labels"],
+                "corrects": None,
+                "reason": None,
+                "recorded_at": at,
+            }
+        )
+
+
+def _register_entry_corrected(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    changes.register_entries.append(
+        {
+            "store_number": changes.store_number,
+            "book": p["book"],
+            "number": p["number"],
+            "kind": EntryKind.CORRECTION.value,
+            "purchase_id": None,
+            "labels": None,
+            "corrects": p["corrects"],
+            "reason": p["reason"],
+            "recorded_at": at,
+        }
+    )
+
+
+def _item_status_changed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    changes.move_item(p["item_id"], p["to"], at)
+
+
+def _ticket_validated(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    store = changes.store_number
+    ticket_id = p["ticket_id"]
+    changes.tickets.append(
+        {
+            "id": ticket_id,
+            "store_number": store,
+            "number": p["number"],
+            "till": p["till"],
+            "kind": p["kind"],
+            "occurred_at": at,
+            "business_day": changes.business_day(at),
+            "total_cents": p["total_cents"],
+            "refers_to": p["refers_to"],
+            "lines": p["lines"],
+            "tenders": p["tenders"],
+            "vat": p["vat"],
+        }
+    )
+    journal = p["journal"]
+    changes.journal_records.append(
+        {
+            "store_number": store,
+            "seq": journal["seq"],
+            "kind": TICKET_RECORD,
+            "hash": journal["hash"],
+            "occurred_at": at,
+            "label": p["number"],
+        }
+    )
+    # A sale takes the items off the shelf; a return (a counter-ticket) puts them back.
+    if p["kind"] == TicketKind.SALE:
+        for item in p["items"]:
+            changes.move_item(item["item_id"], SOLD, at, ticket_id)
+    else:
+        for item in p["items"]:
+            changes.move_item(item["item_id"], IN_STOCK, at)
+
+
+def _period_closed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    store = changes.store_number
+    changes.closings.append(
+        {
+            "store_number": store,
+            "period": p["period"],
+            "label": p["label"],
+            "seq": p["seq"],
+            "sales_count": p["sales_count"],
+            "returns_count": p["returns_count"],
+            "total_cents": p["total_cents"],
+            "grand_total_cents": p["grand_total_cents"],
+            "day_totals": p.get("day_totals"),
+            "closed_at": at,
+        }
+    )
+    changes.journal_records.append(
+        {
+            "store_number": store,
+            "seq": p["seq"],
+            "kind": CLOSING_RECORD,
+            "hash": p["hash"],
+            "occurred_at": at,
+            "label": closing_record_label(Period(p["period"]), p["label"]),
+        }
+    )
+
+
+def _till_session_closed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    changes.till_sessions.append(
+        {
+            "session_id": p["session_id"],
+            "store_number": changes.store_number,
+            "till": p["till"],
+            "closed_at": at,
+            "expected": p["expected"],
+            "counted": p["counted"],
+            "difference": p["difference"],
+        }
+    )
+
+
+_APPLIERS: dict[str, Callable[[Changes, dict[str, Any], datetime], None]] = {
+    ev.PURCHASE_RECORDED: _purchase_recorded,
+    ev.REGISTER_ENTRY_CORRECTED: _register_entry_corrected,
+    ev.ITEM_STATUS_CHANGED: _item_status_changed,
+    ev.TICKET_VALIDATED: _ticket_validated,
+    ev.PERIOD_CLOSED: _period_closed,
+    ev.TILL_SESSION_CLOSED: _till_session_closed,
+}
+
+_MOVE_ITEM = (
+    update(s.items)
+    .where(s.items.c.item_id == bindparam("b_item_id"))
+    .values(
+        status=bindparam("b_status"),
+        status_at=bindparam("b_status_at"),
+        sold_ticket_id=bindparam("b_sold_ticket_id"),
+    )
+)
+
+
+def write(conn: Connection, changes: Changes) -> None:
+    """One INSERT per table for the new rows, then one UPDATE for the moves of known items.
+
+    Raises IntegrityError when a row clashes with what central already holds (an item id
+    bought twice, a register number used twice): ingest then retries event by event."""
+    for table, rows in (
+        (s.purchases, changes.purchases),
+        (s.items, list(changes.new_items.values())),
+        (s.register_entries, changes.register_entries),
+        (s.tickets, changes.tickets),
+        (s.journal_records, changes.journal_records),
+        (s.closings, changes.closings),
+        (s.till_sessions, changes.till_sessions),
+    ):
+        if rows:
+            conn.execute(insert(table), rows)
+    if changes.item_moves:
+        conn.execute(_MOVE_ITEM, list(changes.item_moves.values()))
