@@ -11,6 +11,7 @@ from rich.table import Table
 
 from recommerce.central.cli import central_app
 from recommerce.errors import DomainError
+from recommerce.store.sync import cli as sync_cli
 
 if TYPE_CHECKING:
     from recommerce.staff.model import StaffMember
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 store_app = typer.Typer(help="The store node: the server in each store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+store_app.add_typer(sync_cli.sync_app, name="sync")
+store_app.command("enroll")(sync_cli.enroll)
 fiscal_app = typer.Typer(help="The store's fiscal journal.", no_args_is_help=True)
 app.add_typer(fiscal_app, name="fiscal")
 app.add_typer(central_app, name="central")

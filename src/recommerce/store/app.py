@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -13,19 +16,34 @@ from recommerce.store.api import (
     purchases,
     register,
     sessions,
+    sync,
     till,
     ui,
     watchlist,
 )
 from recommerce.store.bootstrap import StoreNode, bootstrap
+from recommerce.store.sync.metrics import install_sync_metrics
+from recommerce.store.sync.worker import HttpFactory, start_worker
 from recommerce.web import problems
 from recommerce.web.metrics import install_metrics
 from recommerce.web.middleware import RefuseNulInUrl
 
 
-def create_app(node: StoreNode | None = None) -> FastAPI:
+def create_app(
+    node: StoreNode | None = None, *, central_http: HttpFactory | None = None
+) -> FastAPI:
     node = node or bootstrap()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The sync worker runs beside the API while the store is enrolled (docs/sync-protocol.md).
+        worker = start_worker(node, central_http, push_errors=app.state.sync_push_errors)
+        yield
+        if worker is not None:
+            worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"recommerce store node {node.settings.store_number:03d}",
         version="1",
         description=(
@@ -37,10 +55,12 @@ def create_app(node: StoreNode | None = None) -> FastAPI:
     app.state.node = node
     problems.install(app)
     app.add_middleware(RefuseNulInUrl)
-    routers = (auth, catalog, purchases, items, till, sessions, closings, register, watchlist, ui)
+    # The till first: routes are matched in order, and a sale is the most frequent request.
+    routers = (till, auth, catalog, purchases, items, sessions, closings, register, watchlist, ui)
     for module in routers:
         app.include_router(module.router)
-    install_metrics(app)
+    app.include_router(sync.router)
+    app.state.sync_push_errors = install_sync_metrics(install_metrics(app), node)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict[str, str | int]:

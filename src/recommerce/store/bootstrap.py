@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from recommerce.store.db.migrate import upgrade
 from recommerce.store.db.uow import SqlUnitOfWork
 from recommerce.store.services.staff import TokenCache
 from recommerce.store.settings import StoreSettings
+from recommerce.store.sync.wakeup import watch_outbox
 
 
 @dataclass
@@ -35,6 +37,8 @@ class StoreNode:
     terminal: PaymentTerminal = field(default_factory=SimulatedPaymentTerminal)
     printer: ReceiptPrinter | None = None
     tokens: TokenCache = field(default_factory=TokenCache)
+    # Set after a transaction that wrote to the outbox commits: wakes the sync worker.
+    outbox_written: threading.Event = field(default_factory=threading.Event)
 
     @property
     def policy(self) -> BuyingPolicy:
@@ -84,13 +88,15 @@ def bootstrap(
         vault = IdentityVault(settings.identity_key.get_secret_value())
     else:
         vault = IdentityVault.from_file(settings.data_dir / "identity.key")
-    return StoreNode(
+    node = StoreNode(
         settings=settings,
         engine=engine,
         vault=vault,
         fiscal_key=fiscal_key(settings),
         clock=clock or SystemClock(),
     )
+    watch_outbox(engine, node.outbox_written)
+    return node
 
 
 def fiscal_key(settings: StoreSettings, *, create: bool = False) -> FiscalKey:

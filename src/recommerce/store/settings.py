@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from recommerce.sync.protocol import PROTOCOL_VERSION
+
 
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECOMMERCE_", env_file=".env", extra="ignore")
@@ -38,6 +40,14 @@ class StoreSettings(BaseSettings):
     precious_metal_hold_hours: int = 48  # business-rules A.8 (?): setting, default 48 h
     group_lots: bool = True  # objects of 60 EUR or less may share one register entry
     log_json: bool = False
+    # Sync with central (docs/sync-protocol.md). The central URL is saved at enrolment; this
+    # overrides it (central moved). The worker runs while the store is enrolled and enabled.
+    central_url: str | None = None
+    sync_enabled: bool = True
+    sync_batch_size: int = 500  # outbox events per upstream batch (central takes 1,000 at most)
+    sync_protocol_version: int = PROTOCOL_VERSION  # the previous version is for older stores
+    sync_feed_wait_s: int = 25  # how long central holds a feed request with nothing to give
+    sync_timeout_s: float = 10.0  # an HTTP call to central, on top of the feed's wait
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> StoreSettings:
@@ -48,6 +58,10 @@ class StoreSettings(BaseSettings):
                 raise ValueError("RECOMMERCE_DATABASE_URL must be set in production")
         if not 0 <= self.store_number <= 999:
             raise ValueError("RECOMMERCE_STORE_NUMBER is between 0 and 999")
+        if not 1 <= self.sync_batch_size <= 1000:
+            raise ValueError("RECOMMERCE_SYNC_BATCH_SIZE is between 1 and 1000")
+        if not 0 <= self.sync_feed_wait_s <= 30:
+            raise ValueError("RECOMMERCE_SYNC_FEED_WAIT_S is between 0 and 30")
         return self
 
     @property

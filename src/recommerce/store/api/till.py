@@ -29,6 +29,7 @@ from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.db.till import SqlStoreCredits, SqlTickets
 from recommerce.store.services.staff import authenticate
+from recommerce.web.responses import model_response
 
 router = APIRouter(prefix="/api/v1", tags=["till"])
 
@@ -57,7 +58,7 @@ def _approver(node: StoreNode, approval: ApprovalIn | None) -> StaffMember | Non
         "record and the outbox event. Card tenders go through the payment terminal last."
     ),
 )
-def create_sale(body: SaleIn, node: NodeDep, staff: StaffDep) -> TicketOut:
+def create_sale(body: SaleIn, node: NodeDep, staff: StaffDep) -> Response:
     cmd = RecordSale(
         till=body.till,
         staff=staff,
@@ -77,7 +78,7 @@ def create_sale(body: SaleIn, node: NodeDep, staff: StaffDep) -> TicketOut:
         key=node.fiscal_key,
         policy=node.till_policy,
     )
-    return TicketOut.of(ticket)
+    return model_response(TicketOut.of(ticket), status.HTTP_201_CREATED)
 
 
 @router.get("/tickets/{number}", response_model=TicketOut, summary="A ticket by its number")
@@ -95,7 +96,7 @@ def get_ticket(number: str, node: NodeDep, staff: StaffDep) -> TicketOut:
     status_code=status.HTTP_201_CREATED,
     summary="Take items back: a counter-ticket referencing the sale (rule D.16)",
 )
-def create_return(body: ReturnIn, node: NodeDep, staff: StaffDep) -> TicketOut:
+def create_return(body: ReturnIn, node: NodeDep, staff: StaffDep) -> Response:
     ticket = record_return(
         RecordReturn(
             till=body.till,
@@ -114,7 +115,7 @@ def create_return(body: ReturnIn, node: NodeDep, staff: StaffDep) -> TicketOut:
         policy=node.till_policy,
         window=timedelta(days=node.settings.return_window_days),
     )
-    return TicketOut.of(ticket)
+    return model_response(TicketOut.of(ticket), status.HTTP_201_CREATED)
 
 
 @router.get(

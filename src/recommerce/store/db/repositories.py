@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,9 @@ from recommerce.buyback.payment import PaymentMethod
 from recommerce.buyback.purchase import Purchase
 from recommerce.buyback.watchlist import WatchlistEntry, normalise_serial
 from recommerce.catalog.model import Article, Category, Grade
+from recommerce.catalog.search import fold as fold  # searches fold text the same everywhere
+from recommerce.catalog.search import search_text as search_text
+from recommerce.db.upsert import insert_missing
 from recommerce.errors import Conflict
 from recommerce.ids import new_id
 from recommerce.inventory.model import Item, ItemStatus, VatRegime
@@ -32,31 +34,18 @@ from recommerce.sync.events import Event
 # Counters created by the first migration; each is a gapless per-store sequence.
 LABEL_COUNTER = "label"
 OUTBOX_COUNTER = "outbox"
+# Flag in `Connection.info`: this transaction wrote an outbox row (the sync worker wakes on its
+# commit, see recommerce.store.sync.wakeup).
+OUTBOX_WRITTEN = "recommerce_outbox_written"
 
 
 def register_counter(book: RegisterBook) -> str:
     return f"register:{book.value}"
 
 
-def fold(text: str) -> str:
-    """Lower-case, accents removed, single spaces: how names are compared in searches."""
-    stripped = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(stripped.lower().split())
-
-
-def search_text(*parts: str) -> str:
-    """The folded words of an article, padded so that a search can match word starts."""
-    return " " + fold(" ".join(parts)) + " "
-
-
 def ensure_counter(conn: Connection, name: str) -> None:
     """Create a counter at 0 if it does not exist yet (e.g. the first ticket of a new till)."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    conn.execute(upsert(t.counters).values(name=name, value=0).on_conflict_do_nothing())
+    insert_missing(conn, t.counters, [{"name": name, "value": 0}])
 
 
 _INCREMENT = (
@@ -82,14 +71,12 @@ def next_value(conn: Connection, name: str, *, create: bool = False) -> int:
 
 # Statements of the hot paths (the till) are built once: SQLAlchemy then only binds values.
 _ARTICLE = select(t.articles).where(t.articles.c.id == bindparam("article_id"))
-_ARTICLE_NAMES = select(t.articles.c.id, t.articles.c.name).where(
-    t.articles.c.id.in_(bindparam("ids", expanding=True))
-)
 _LOCK_ITEMS = (
-    select(t.items)
+    select(t.items, t.articles.c.name.label("article_name"))
+    .join(t.articles, t.articles.c.id == t.items.c.article_id)
     .where(t.items.c.label_code.in_(bindparam("labels", expanding=True)))
     .order_by(t.items.c.label_code)
-    .with_for_update()
+    .with_for_update(of=t.items)
 )
 _SAVE_STATUS = (
     update(t.items)
@@ -125,10 +112,6 @@ class SqlCatalog:
     def article(self, article_id: str) -> Article | None:
         row = self.conn.execute(_ARTICLE, {"article_id": article_id}).first()
         return article_from_row(row._mapping) if row else None
-
-    def names(self, article_ids: list[str]) -> dict[str, str]:
-        """Article names for many articles at once (a till basket)."""
-        return dict(self.conn.execute(_ARTICLE_NAMES, {"ids": sorted(set(article_ids))}).all())
 
     def category(self, code: str) -> Category | None:
         row = self.conn.execute(select(t.categories).where(t.categories.c.code == code)).first()
@@ -318,12 +301,13 @@ class SqlItems:
         ).first()
         return item_from_row(row._mapping) if row else None
 
-    def lock(self, labels: list[str]) -> dict[str, Item]:
-        """Read items for a change of status, locking their rows until commit (PostgreSQL;
-        SQLite's write lock already serialises). Locks are taken in label order, so two
-        baskets sharing items never deadlock."""
+    def lock(self, labels: list[str]) -> dict[str, tuple[Item, str]]:
+        """Read items for a change of status, with their article's name (a ticket line's
+        wording), locking the items' rows until commit (PostgreSQL; SQLite's write lock
+        already serialises). Locks are taken in label order, so two baskets sharing items
+        never deadlock."""
         rows = self.conn.execute(_LOCK_ITEMS, {"labels": sorted(labels)}).all()
-        return {r.label_code: item_from_row(r._mapping) for r in rows}
+        return {r.label_code: (item_from_row(r._mapping), r.article_name) for r in rows}
 
     def mark_sold(self, items: list[Item], *, ticket: str, at: datetime, by: str) -> None:
         """A basket's items sold in one statement, each only if still in stock."""
@@ -469,4 +453,5 @@ class SqlOutbox:
                 "acked_at": None,
             },
         )
+        self.conn.info[OUTBOX_WRITTEN] = True
         return seq

@@ -330,3 +330,33 @@ cash_movements = Table(
     Column("amount_cents", BigInteger, nullable=False),  # in: positive, out: negative
     Column("reason", String(300), nullable=False),
 )
+
+
+# --- sync with central (docs/sync-protocol.md) ------------------------------------------------
+# One row once the store is enrolled: where central is, the store's credential (encrypted with
+# the identity key), how far central has acknowledged the outbox and how far the store has
+# applied its feed.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("central_url", String(300), nullable=False),
+    Column("credential", Text, nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("acked_seq", BigInteger, nullable=False),  # central holds the outbox up to this seq
+    Column("feed_seq", BigInteger),  # the last feed row applied; NULL until a snapshot loads
+    Column("last_push_at", UtcDateTime),
+    Column("last_ack_at", UtcDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UtcDateTime),
+    Column("blocked_reason", Text),  # why pushing cannot progress (upgrade, credential, ...)
+)
+
+# Settings central sends down the feed (`ConfigurationChanged`), by key.
+store_configuration = Table(
+    "store_configuration",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -19,6 +19,7 @@ from recommerce.staff.model import Permission, StaffMember
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.db.till import record_from_row
+from recommerce.store.sync.totals import day_totals
 from recommerce.sync.events import PERIOD_CLOSED, Event
 
 SUB_PERIOD = {Period.MONTH: Period.DAY, Period.YEAR: Period.MONTH}
@@ -137,13 +138,11 @@ def close_period(node: StoreNode, staff: StaffMember, period: Period, label: str
                 closed_by=staff.id,
             )
         )
-        uow.outbox.add(
-            Event(
-                type=PERIOD_CLOSED,
-                occurred_at=now,
-                payload={"seq": seq, "hash": record.hash, "staff_id": staff.id, **fields},
-            )
-        )
+        payload = {"seq": seq, "hash": record.hash, "staff_id": staff.id, **fields}
+        if period is Period.DAY:
+            # For reconciliation with central: in the event only, not in the signed record.
+            payload["day_totals"] = day_totals(conn, span.first, node.settings.zone).as_payload()
+        uow.outbox.add(Event(type=PERIOD_CLOSED, occurred_at=now, payload=payload))
         uow.commit()
     return record
 

@@ -1,0 +1,160 @@
+"""Central's feed applied to the store's tables: categories, grade guide, articles, settings.
+
+Central owns the catalogue: a store replaces its copy of a category or an article whole. Every
+function writes on the caller's connection, inside the transaction that also saves the feed
+cursor, so a row and the cursor that covers it are never apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, update
+
+from recommerce.catalog.model import Article, Category
+from recommerce.catalog.search import search_text
+from recommerce.db.upsert import upsert
+from recommerce.store.db import tables as t
+from recommerce.sync.feed_events import (
+    ARTICLE_UPSERTED,
+    CATEGORY_UPSERTED,
+    CONFIGURATION_CHANGED,
+    FEED_SCHEMA_VERSION,
+    PayloadError,
+    article_from_payload,
+    category_from_payload,
+)
+
+log = logging.getLogger("recommerce.sync.feed")
+
+CONFIGURATION_KEY_MAX = 100
+
+
+def save_category(conn: Connection, category: Category) -> None:
+    upsert(
+        conn,
+        t.categories,
+        [{"code": category.code, "name": category.name, "precious_metal": category.precious_metal}],
+    )
+    conn.execute(
+        delete(t.grade_definitions).where(t.grade_definitions.c.category_code == category.code)
+    )
+    if category.grade_definitions:
+        conn.execute(
+            insert(t.grade_definitions),
+            [
+                {"category_code": category.code, "grade": grade.value, "definition": text}
+                for grade, text in category.grade_definitions.items()
+            ],
+        )
+
+
+def save_article(conn: Connection, article: Article) -> None:
+    if article.gtin is not None:
+        # A GTIN names one article. If a local article holds it under another id (a store's
+        # own entry before enrolment), central's article takes it; the old one keeps its
+        # items but is no longer found by scanning.
+        taken = conn.execute(
+            update(t.articles)
+            .where(t.articles.c.gtin == article.gtin, t.articles.c.id != article.id)
+            .values(gtin=None)
+        ).rowcount
+        if taken:
+            log.warning("GTIN %s moves to central's article %s", article.gtin, article.id)
+    upsert(
+        conn,
+        t.articles,
+        [
+            {
+                "id": article.id,
+                "category_code": article.category_code,
+                "brand": article.brand,
+                "model": article.model,
+                "name": article.name,
+                "gtin": article.gtin,
+                "reference_new_price_cents": article.reference_new_price.cents,
+                "released_on": article.released_on,
+                "attributes": dict(article.attributes),
+                "search_text": search_text(article.name, article.category_code),
+            }
+        ],
+    )
+
+
+def save_configuration(conn: Connection, key: str, value: Any, *, at: datetime) -> None:
+    upsert(conn, t.store_configuration, [{"key": key, "value": value, "updated_at": at}])
+
+
+def _configuration_change(payload: Mapping[str, Any]) -> tuple[str, Any]:
+    key = payload.get("key")
+    if not isinstance(key, str) or not 0 < len(key) <= CONFIGURATION_KEY_MAX:
+        raise PayloadError(f"key: expected a string of 1 to {CONFIGURATION_KEY_MAX} characters")
+    if "value" not in payload:
+        raise PayloadError("value: missing")
+    return key, payload["value"]
+
+
+def apply_feed_event(conn: Connection, event: Mapping[str, Any], *, at: datetime) -> bool:
+    """Apply one feed row; False when it was skipped (a type or version this store does not
+    know, or a payload it cannot read): central may be newer than the store."""
+    kind, version, payload = event.get("type"), event.get("schema_version"), event.get("payload")
+    if not isinstance(payload, Mapping) or not isinstance(version, int):
+        log.error("feed row %s skipped: no payload or schema version", event.get("seq"))
+        return False
+    if version > FEED_SCHEMA_VERSION:
+        log.warning(
+            "feed row %s skipped: %s schema version %s is newer than this store reads",
+            event.get("seq"),
+            kind,
+            version,
+        )
+        return False
+    try:
+        if kind == CATEGORY_UPSERTED:
+            save_category(conn, category_from_payload(payload))
+        elif kind == ARTICLE_UPSERTED:
+            save_article(conn, article_from_payload(payload))
+        elif kind == CONFIGURATION_CHANGED:
+            key, value = _configuration_change(payload)
+            save_configuration(conn, key, value, at=at)
+        else:
+            log.warning("feed row %s skipped: unknown type %r", event.get("seq"), kind)
+            return False
+    except PayloadError as exc:
+        log.error("feed row %s (%s) skipped: %s", event.get("seq"), kind, exc)
+        return False
+    return True
+
+
+def apply_snapshot(
+    conn: Connection,
+    *,
+    categories: Sequence[Mapping[str, Any]],
+    articles: Sequence[Mapping[str, Any]],
+    configuration: Mapping[str, Any],
+    at: datetime,
+) -> None:
+    """Central's whole catalogue and configuration. Articles the snapshot lacks stay: the
+    store's items still name them. Configuration keys it lacks are gone."""
+    for payload in categories:
+        try:
+            category = category_from_payload(payload)
+        except PayloadError as exc:
+            log.error("snapshot category %r skipped: %s", payload.get("code"), exc)
+            continue
+        save_category(conn, category)
+    for payload in articles:
+        try:
+            article = article_from_payload(payload)
+        except PayloadError as exc:
+            log.error("snapshot article %r skipped: %s", payload.get("id"), exc)
+            continue
+        save_article(conn, article)
+    conn.execute(
+        delete(t.store_configuration).where(t.store_configuration.c.key.not_in(list(configuration)))
+    )
+    for key, value in configuration.items():
+        save_configuration(conn, key, value, at=at)

@@ -1,0 +1,196 @@
+"""The upstream push: the outbox, in order, to central, in contiguous batches.
+
+One `push_once()` sends one batch and says when to try again; the worker loops on it and
+tests drive it step by step. The outbox is never deleted: it is the store's own history of
+what it told central, and `outbox.acked_at` says which rows central holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from recommerce.store.bootstrap import StoreNode
+from recommerce.store.db import tables as t
+from recommerce.store.db.repositories import OUTBOX_COUNTER
+from recommerce.store.sync import state
+from recommerce.store.sync.client import (
+    Acked,
+    CentralClient,
+    CentralUnavailable,
+    Refused,
+    SeqGap,
+    UpgradeRequired,
+)
+from recommerce.sync.backoff import Backoff
+
+log = logging.getLogger("recommerce.sync.push")
+
+UPGRADE_RETRY_S = 300.0  # a store too old for central asks again every few minutes
+REFUSED_CAP_S = 300.0  # a refused credential or batch is retried, slowly
+FOREIGN_EVENTS = (
+    "central holds events this store never wrote (a store database restored from a backup, "
+    "or two stores sharing one credential?)"
+)
+
+
+class PushStatus(StrEnum):
+    IDLE = "idle"  # nothing to send
+    ACKED = "acked"  # a batch was acknowledged
+    RESTARTED = "restarted"  # central's cursor was elsewhere: the next batch starts there
+    UPGRADE_REQUIRED = "upgrade_required"  # central no longer serves this protocol (426)
+    REFUSED = "refused"  # central refused the batch or the credential
+    UNAVAILABLE = "unavailable"  # network error or central failing: back off
+    STOPPED = "stopped"  # the worker stops: an answer arriving now is not recorded
+    HALTED = "halted"  # central holds events the store does not have: a misconfiguration
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    status: PushStatus
+    sent: int = 0
+    acked_seq: int | None = None
+    # Seconds before the next try: 0 at once (more to send), None when waiting for new events.
+    retry_in: float | None = None
+
+
+def occurred_at_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as the protocol's events carry it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def head_seq(conn: Connection) -> int:
+    """The store's newest outbox seq (the outbox counter moves with each committed row)."""
+    value = conn.execute(
+        select(t.counters.c.value).where(t.counters.c.name == OUTBOX_COUNTER)
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def pending_events(conn: Connection, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(t.outbox).where(t.outbox.c.seq > after).order_by(t.outbox.c.seq).limit(limit)
+    )
+    return [
+        {
+            "seq": row.seq,
+            "event_id": row.event_id,
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "occurred_at": occurred_at_text(row.occurred_at),
+            "payload": row.payload,
+        }
+        for row in rows
+    ]
+
+
+@dataclass
+class Pusher:
+    node: StoreNode
+    client: CentralClient
+    backoff: Backoff = field(default_factory=Backoff)
+    stop: state.StopSignal = field(default_factory=state.StopSignal)
+    halted: bool = False
+
+    def push_once(self) -> PushResult:
+        if self.halted:
+            return PushResult(PushStatus.HALTED)
+        with self.node.reading() as conn:
+            current = state.load_state(conn, self.node.vault)
+            if current is None:
+                return PushResult(PushStatus.IDLE)
+            self.client.credential = current.credential  # the store may have enrolled again
+            events = pending_events(conn, current.acked_seq, self.node.settings.sync_batch_size)
+            head = head_seq(conn)  # read after the events: never older than the last of them
+        if not events:
+            return PushResult(PushStatus.IDLE)
+        first = events[0]["seq"]
+        if first != current.acked_seq + 1:
+            # Outbox rows are never deleted; a hole means the database was tampered with.
+            return self._halt(
+                f"the outbox has no event {current.acked_seq + 1}: it starts at {first}"
+            )
+        try:
+            answer = self.client.push(first, head, events)
+        except CentralUnavailable as exc:
+            return self._unavailable(str(exc))
+        now = self.node.clock.now()
+        match answer:
+            case Acked(acked_seq=acked) if acked > events[-1]["seq"]:
+                return self._halt(
+                    f"central acknowledges event {acked} but the store sent events up to "
+                    f"{events[-1]['seq']}: {FOREIGN_EVENTS}"
+                )
+            case Acked(acked_seq=acked):
+                self.backoff.reset()
+                with self.stop.writing(self.node) as conn:
+                    if conn is None:
+                        return PushResult(PushStatus.STOPPED)
+                    state.record_ack(conn, acked, at=now)
+                more = acked < head
+                log.info(
+                    "central acknowledged events %s to %s (applied %s, duplicates %s, "
+                    "quarantined %s)",
+                    first,
+                    acked,
+                    answer.applied,
+                    answer.duplicates,
+                    answer.quarantined,
+                )
+                return PushResult(
+                    PushStatus.ACKED, len(events), acked, retry_in=0.0 if more else None
+                )
+            case SeqGap(expected_seq=expected):
+                return self._restart(expected, head, now)
+            case UpgradeRequired():
+                reason = (
+                    f"central no longer accepts protocol {self.client.protocol} "
+                    f"(it serves {list(answer.supported)}): upgrade the store"
+                )
+                log.error("%s; the store keeps selling and queueing", reason)
+                self._record(reason, now, blocked=True)
+                return PushResult(PushStatus.UPGRADE_REQUIRED, retry_in=UPGRADE_RETRY_S)
+            case Refused(problem=problem):
+                blocked = problem.status in (401, 403)
+                reason = f"central refused the batch: {problem}"
+                if blocked:
+                    reason = f"central refuses the store's credential ({problem}): enrol again"
+                log.error(reason)
+                self._record(reason, now, blocked=blocked)
+                delay = min(REFUSED_CAP_S, max(self.backoff.next_delay(), 30.0))
+                return PushResult(PushStatus.REFUSED, retry_in=delay)
+
+    def _restart(self, expected: int, head: int, now: datetime) -> PushResult:
+        if expected > head + 1:
+            return self._halt(
+                f"central expects event {expected} but the store's newest is {head}: "
+                f"{FOREIGN_EVENTS}"
+            )
+        log.warning("central expects event %s: the push restarts there", expected)
+        with self.stop.writing(self.node) as conn:
+            if conn is None:
+                return PushResult(PushStatus.STOPPED)
+            state.restart_from(conn, expected, at=now)
+        return PushResult(PushStatus.RESTARTED, acked_seq=expected - 1, retry_in=0.0)
+
+    def _halt(self, reason: str) -> PushResult:
+        self.halted = True
+        log.error("pushing stops: %s", reason)
+        self._record(f"pushing stopped: {reason}", self.node.clock.now(), blocked=True)
+        return PushResult(PushStatus.HALTED)
+
+    def _unavailable(self, reason: str) -> PushResult:
+        delay = self.backoff.next_delay()
+        log.warning("push failed, retrying in %.1f s: %s", delay, reason)
+        self._record(reason, self.node.clock.now())
+        return PushResult(PushStatus.UNAVAILABLE, retry_in=delay)
+
+    def _record(self, reason: str, at: datetime, *, blocked: bool = False) -> None:
+        with self.stop.writing(self.node) as conn:
+            if conn is not None:
+                state.record_error(conn, f"push: {reason}", at=at, blocked=blocked, pushed=True)
