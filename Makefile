@@ -18,8 +18,8 @@ install: $(STAMP)  ## .venv with the project and its development tools (idempote
 demo: install  ## a store node on SQLite with a catalogue and staff accounts
 	RECOMMERCE_DATA_DIR=var/demo $(BIN)/recommerce store demo
 
-test: install  ## the whole suite (PostgreSQL too when RECOMMERCE_TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest
+test: install  ## the whole suite (PostgreSQL too when RECOMMERCE_TEST_DATABASE_URL is set), on 2 workers
+	$(BIN)/python -m pytest -n 2
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -69,7 +69,22 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
         "till_raw_sqlite_sales_per_s",
         "till_ratio_to_raw",
     }
-    assert till <= report["figures"].keys()
-    assert all(report["figures"][name] > 0 for name in till)
-    assert report["goals"] == {"till_sale_p99_ms": 25, "till_sales_per_s": 300}
+    sync = {
+        "central_ingest_events_per_s",
+        "central_raw_insert_events_per_s",
+        "central_ingest_ratio_to_raw",
+        "catchup_10k_events_s",
+        "sale_to_central_p50_ms",
+        "sale_to_central_p99_ms",
+    }
+    assert till | sync <= report["figures"].keys()
+    assert all(report["figures"][name] > 0 for name in till | sync)
+    assert report["sync"]["central_database"].startswith("sqlite")
+    assert report["goals"] == {
+        "till_sale_p99_ms": 25,
+        "till_sales_per_s": 300,
+        "central_ingest_events_per_s": 5000,
+        "catchup_100k_events_s": 30,
+        "sale_to_central_p99_ms": 500,
+    }
     assert "till_sale_p99_ms" in result.output

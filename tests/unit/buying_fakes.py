@@ -164,9 +164,6 @@ class FakeCatalog:
     def article(self, article_id: str) -> Article | None:
         return self._store.articles.get(article_id)
 
-    def names(self, article_ids: list[str]) -> dict[str, str]:
-        return {i: a.name for i, a in self._store.articles.items() if i in article_ids}
-
     def category(self, code: str) -> Category | None:
         return self._store.categories.get(code)
 

@@ -91,7 +91,10 @@ def record_return(
             )
         sold = {line.label_code: line for line in sale.lines}
         returned = uow.tickets.returned_items(sale.id)
-        locked = uow.items.lock([r.label_code for r in cmd.lines])
+        locked = {
+            label: item
+            for label, (item, _) in uow.items.lock([r.label_code for r in cmd.lines]).items()
+        }
         lines: list[TicketLine] = []
         for i, request in enumerate(cmd.lines):
             field = f"lines[{i}].label_code"

@@ -147,18 +147,17 @@ def record_sale(
     with uow_factory() as uow:
         session_id = check_till_can_take_tickets(uow, cmd.till, now, policy)
         locked = uow.items.lock(labels)
-        names = uow.catalog.names([item.article_id for item in locked.values()])
         lines: list[TicketLine] = []
         items: list[Item] = []
         for i, request in enumerate(cmd.lines):
             field = f"lines[{i}]"
-            item = locked.get(request.label_code)
-            if item is None:
+            if request.label_code not in locked:
                 raise DomainError(
                     f"no item with label {request.label_code} in this store",
                     code=ErrorCode.ITEM_NOT_FOUND,
                     field=f"{field}.label_code",
                 )
+            item, article_name = locked[request.label_code]
             check_sellable(item, now, policy.zone, field=f"{field}.label_code")
             _discount_allowed(request, item, cmd, policy, field)
             price = item.asking_price - request.discount
@@ -166,7 +165,7 @@ def record_sale(
                 TicketLine(
                     item_id=item.id,
                     label_code=item.label_code,
-                    article_name=names.get(item.article_id, item.article_id),
+                    article_name=article_name,
                     unit_price=item.asking_price,
                     discount=request.discount,
                     taxed=tax_line(item.vat_regime, price, item.purchase_price, policy.vat_rate),

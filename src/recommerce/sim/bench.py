@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet
-from pydantic import SecretStr
 from sqlalchemy import select, text
 
 from recommerce.buyback.handlers import record_purchase
@@ -23,11 +21,11 @@ from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.catalog.model import Grade
 from recommerce.inventory.labels import LabelContent, label_code, render_png, render_svg
 from recommerce.money import Money
+from recommerce.sim.stores import bench_store
+from recommerce.sim.sync_bench import SYNC_GOALS, run_sync_benches
 from recommerce.sim.till_bench import GOALS, bench_seller, bench_till
-from recommerce.store.bootstrap import StoreNode, bootstrap
+from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
-from recommerce.store.seed import seed_catalog, seed_demo_staff
-from recommerce.store.settings import StoreSettings
 
 
 def _median_ms(run: Callable[[int], object], repeats: int) -> float:
@@ -37,23 +35,6 @@ def _median_ms(run: Callable[[int], object], repeats: int) -> float:
         run(i)
         samples.append((time.perf_counter() - started) * 1000)
     return round(statistics.median(samples), 3)
-
-
-def _store(workdir: Path) -> StoreNode:
-    settings = StoreSettings(
-        environment="test",
-        data_dir=workdir,
-        # SQLite whatever RECOMMERCE_DATABASE_URL says: the figures are SQLite's.
-        database_url=f"sqlite:///{(workdir / 'store.db').resolve()}",
-        store_number=1,
-        identity_key=SecretStr(Fernet.generate_key().decode()),
-    )
-    node = bootstrap(settings)
-    with node.uow() as uow:
-        seed_catalog(uow.conn)
-        seed_demo_staff(uow.conn, at=datetime.now(UTC))
-        uow.commit()
-    return node
 
 
 def bench_buying(node: StoreNode, repeats: int) -> dict[str, Any]:
@@ -105,18 +86,25 @@ def run(*, quick: bool) -> dict[str, Any]:
     repeats = 20 if quick else 200
     load_at_start = _load_average()
     with tempfile.TemporaryDirectory(prefix="recommerce-bench-") as workdir:
-        node = _store(Path(workdir))
+        node = bench_store(Path(workdir))
         try:
             figures: dict[str, Any] = bench_buying(node, repeats)
         finally:
             node.engine.dispose()
         till_dir = Path(workdir) / "till"
-        till_node = _store(till_dir)
+        till_node = bench_store(till_dir)
         try:
             till_figures, till_setup = bench_till(till_node, till_dir, quick=quick)
         finally:
             till_node.engine.dispose()
         figures.update(till_figures)
+        # Central on PostgreSQL when RECOMMERCE_BENCH_DATABASE_URL names a server, else SQLite.
+        sync = run_sync_benches(
+            Path(workdir) / "sync",
+            quick=quick,
+            base_url=os.environ.get("RECOMMERCE_BENCH_DATABASE_URL") or None,
+        )
+        figures.update(sync["figures"])
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "quick": quick,
@@ -132,6 +120,7 @@ def run(*, quick: bool) -> dict[str, Any]:
         "database": "sqlite (WAL, synchronous=FULL) in a temporary directory",
         "figures": figures,
         # The goal on 2 cores: for reading next to the figures, never asserted.
-        "goals": dict(GOALS),
+        "goals": {**GOALS, **SYNC_GOALS},
         "till": till_setup,
+        "sync": sync["setup"],
     }

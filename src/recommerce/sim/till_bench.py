@@ -4,28 +4,25 @@ same durability settings, and no application around them.
 
 The store node runs as `uvicorn` in its own process on 127.0.0.1 (as in a store: the server
 is one process, the tills are clients), so that the client's work does not share the
-server's interpreter lock; the client is `httpx` with keep-alive.
+server's interpreter lock; each till is one keep-alive HTTP/1.1 connection.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
-import os
 import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -36,6 +33,7 @@ from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.buyback.seller import DocumentType, IdentityDocument, SellerIdentity
 from recommerce.catalog.model import Grade
 from recommerce.money import Money
+from recommerce.sim.processes import store_process
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.seed import DEMO_PASSWORD
@@ -146,92 +144,6 @@ def stock_baskets(node: StoreNode, baskets: int) -> list[list[str]]:
     return [list(labels[i : i + ITEMS_PER_SALE]) for i in range(0, len(labels), ITEMS_PER_SALE)]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True)
-class Served:
-    base: str  # URL
-    pid: int
-
-    def cpu_seconds(self) -> float | None:
-        """CPU time (user + system) the server process has used, where /proc tells it."""
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return None
-        fields = stat.rsplit(")", 1)[1].split()  # after "pid (name)": state is fields[0]
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def serve(node: StoreNode, workdir: Path) -> Iterator[Served]:
-    """The store node's app under uvicorn in its own process, on the node's database; yields
-    its URL once /healthz answers."""
-    settings = node.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMMERCE_")}
-    env.update(
-        RECOMMERCE_ENVIRONMENT=settings.environment,
-        RECOMMERCE_DATA_DIR=str(settings.data_dir),
-        RECOMMERCE_DATABASE_URL=settings.effective_database_url,
-        RECOMMERCE_STORE_NUMBER=str(settings.store_number),
-        RECOMMERCE_FISCAL_KEY_PATH=str(settings.effective_fiscal_key_path),
-        RECOMMERCE_IDENTITY_KEY=(
-            settings.identity_key.get_secret_value() if settings.identity_key else ""
-        ),
-    )
-    port = _free_port()
-    log_path = workdir / "uvicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "recommerce.store.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(base_url=base, trust_env=False, timeout=2) as client:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the store node stopped: {log_path.read_text()[-2000:]}")
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the store node did not start: {log_path.read_text()}")
-                time.sleep(0.1)
-        yield Served(base, process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _client(base: str) -> httpx.Client:
     return httpx.Client(base_url=base, trust_env=False, timeout=30)
 
@@ -257,18 +169,35 @@ def _open_tills(base: str, headers: dict[str, str], tills: list[str]) -> None:
                 raise RuntimeError(f"till {till} did not open: {response.text}")
 
 
-def _sell(client: httpx.Client, headers: dict[str, str], till: str, labels: list[str]) -> None:
-    response = client.post(
-        "/api/v1/sales",
-        json={
-            "till": till,
-            "lines": [{"label_code": label} for label in labels],
-            "tenders": [{"kind": "cash", "amount_cents": CASH_GIVEN}],
-        },
-        headers=headers,
-    )
-    if response.status_code != 201:
-        raise RuntimeError(f"sale refused: {response.status_code} {response.text}")
+class TillConnection:
+    """One till's keep-alive HTTP/1.1 connection to the store node, as lean as a load
+    generator's (the standard library's client, Nagle's algorithm off): the time measured is
+    the store node's, not the client library's."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        url = urlsplit(base)
+        self._conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+        self._conn.connect()
+        assert self._conn.sock is not None
+        self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._headers = {**headers, "Content-Type": "application/json"}
+
+    def sell(self, till: str, labels: list[str]) -> None:
+        body = json.dumps(
+            {
+                "till": till,
+                "lines": [{"label_code": label} for label in labels],
+                "tenders": [{"kind": "cash", "amount_cents": CASH_GIVEN}],
+            }
+        )
+        self._conn.request("POST", "/api/v1/sales", body=body, headers=self._headers)
+        response = self._conn.getresponse()
+        answer = response.read()
+        if response.status != 201:
+            raise RuntimeError(f"sale refused: {response.status} {answer.decode()}")
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _timed_sales(
@@ -277,11 +206,14 @@ def _timed_sales(
     """Sell the baskets one after the other on one keep-alive connection; each sale's time
     in ms, from sending the request to reading the whole response."""
     samples = []
-    with _client(base) as client:
+    connection = TillConnection(base, headers)
+    try:
         for labels in baskets:
             started = time.perf_counter()
-            _sell(client, headers, till, labels)
+            connection.sell(till, labels)
             samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
     return samples
 
 
@@ -292,13 +224,14 @@ def _percentile(samples: list[float], p: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
 
 
-def bench_http(node: StoreNode, workdir: Path, plan: TillRun) -> dict[str, float]:
+def bench_http(node: StoreNode, plan: TillRun) -> dict[str, float]:
     baskets = stock_baskets(node, plan.baskets)
     warmup = baskets[: plan.warmup]
     measured = baskets[plan.warmup : plan.warmup + plan.sales]
     parallel = baskets[plan.warmup + plan.sales :]
-    with serve(node, workdir) as server:
-        base = server.base
+    # The store node's app under uvicorn in its own process, on the node's database.
+    with store_process(node.settings) as server:
+        base = server.url
         headers = _log_in(base, "caissier")
         _open_tills(base, headers, ["T1", "T2", "T3"])
         _timed_sales(base, headers, "T1", warmup)
@@ -591,7 +524,7 @@ def bench_till(
     """The till's figures, and how they were measured."""
     plan = QUICK if quick else FULL
     workdir.mkdir(parents=True, exist_ok=True)
-    figures = bench_http(node, workdir, plan)
+    figures = bench_http(node, plan)
     figures.update(bench_raw_sqlite(workdir, plan))
     figures["till_ratio_to_raw"] = round(
         figures["till_sales_per_s"] / figures["till_raw_sqlite_sales_per_s"], 3
@@ -603,7 +536,7 @@ def bench_till(
         "items_per_sale": ITEMS_PER_SALE,
         "tender": "cash",
         "server": "uvicorn in its own process on 127.0.0.1, one worker, access log off",
-        "client": "httpx over loopback, keep-alive, one sale after the other",
+        "client": "one keep-alive HTTP/1.1 connection per till (http.client, TCP_NODELAY) over loopback, one sale after the other",
         "percentiles": "statistics.quantiles, inclusive method",
         "reference": "plain sqlite3 on its own file, WAL, synchronous=FULL, BEGIN IMMEDIATE, "
         "the same rows per sale",
