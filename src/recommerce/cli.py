@@ -280,8 +280,8 @@ def bench(
         goal = goals.get(name)
         shown = ""
         if goal is not None:
-            # A latency is a ceiling, a rate a floor.
-            ceiling = name.endswith("_ms")
+            # A duration is a ceiling (..._ms, ..._s), a rate a floor (..._per_s).
+            ceiling = name.endswith(("_ms", "_s")) and not name.endswith("_per_s")
             met = value <= goal if ceiling else value >= goal
             shown = f"{'<=' if ceiling else '>='} {goal} ({'met' if met else 'missed'})"
         table.add_row(name, f"{value}", shown)

@@ -48,7 +48,7 @@ from recommerce.store.services.sessions import open_till
 from recommerce.store.services.staff import authenticate
 from recommerce.store.sync.pusher import pending_events
 
-BATCH = 500  # events per upstream batch, the store's default
+BATCH = 1000  # events per upstream batch, the store's default
 # The goals on 2 cores: reported next to the figures, never asserted.
 SYNC_GOALS = {
     "central_ingest_events_per_s": 5000,

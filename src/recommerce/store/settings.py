@@ -44,7 +44,7 @@ class StoreSettings(BaseSettings):
     # overrides it (central moved). The worker runs while the store is enrolled and enabled.
     central_url: str | None = None
     sync_enabled: bool = True
-    sync_batch_size: int = 500  # outbox events per upstream batch (central takes 1,000 at most)
+    sync_batch_size: int = 1000  # outbox events per upstream batch (central takes 1,000 at most)
     sync_protocol_version: int = PROTOCOL_VERSION  # the previous version is for older stores
     sync_feed_wait_s: int = 25  # how long central holds a feed request with nothing to give
     sync_timeout_s: float = 10.0  # an HTTP call to central, on top of the feed's wait

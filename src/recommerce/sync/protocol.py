@@ -26,10 +26,31 @@ SCHEMA_HEADER = "Recommerce-Schema"
 EVENT_FIELDS = ("seq", "event_id", "type", "schema_version", "occurred_at", "payload")
 
 
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no spaces, UTF-8 characters as they are: one text per value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def batch_checksum(events: Sequence[Mapping[str, Any]]) -> str:
     """sha256 of the events as canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(list(events), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _sha256(canonical_json(list(events)))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def batch_body(
+    first_seq: int, head_seq: int, events: Sequence[Mapping[str, Any]], *, protocol: int
+) -> bytes:
+    """The upstream request's JSON body. The events are serialised once, for the body and
+    the checksum alike (a batch holds up to a thousand events)."""
+    events_json = canonical_json(list(events))
+    checksum = f',"checksum":"{_sha256(events_json)}"' if protocol >= 2 else ""
+    return (
+        f'{{"first_seq":{int(first_seq)},"head_seq":{int(head_seq)}{checksum},'
+        f'"events":{events_json}}}'
+    ).encode()
 
 
 def contiguity_error(first_seq: int, events: Sequence[Mapping[str, Any]]) -> str | None:

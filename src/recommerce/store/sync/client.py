@@ -24,7 +24,7 @@ from recommerce.sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
-    batch_checksum,
+    batch_body,
 )
 
 SYNC = "/api/v1/sync"
@@ -151,10 +151,13 @@ class CentralClient:
         self, first_seq: int, head_seq: int, events: Sequence[Mapping[str, Any]]
     ) -> Acked | SeqGap | UpgradeRequired | Refused:
         """Send one contiguous batch; protocol 2 adds the checksum of its events."""
-        body: dict[str, Any] = {"first_seq": first_seq, "head_seq": head_seq, "events": events}
-        if self.protocol >= 2:
-            body["checksum"] = batch_checksum(events)
-        response = self._send("POST", f"{self._store_path}/events", json=body)
+        body = batch_body(first_seq, head_seq, events, protocol=self.protocol)
+        response = self._send(
+            "POST",
+            f"{self._store_path}/events",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
         if response.status_code == 200:
             answer = _json_object(response)
             try:
@@ -222,6 +225,7 @@ class CentralClient:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = {PROTOCOL_HEADER: str(self.protocol), SCHEMA_HEADER: str(SCHEMA_VERSION)}
+        headers.update(kwargs.pop("headers", {}))
         if self.credential is not None:
             headers["Authorization"] = f"Bearer {self.credential}"
         try:

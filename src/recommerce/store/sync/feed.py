@@ -156,6 +156,8 @@ class FeedPuller:
         return PullResult(status, retry_in=delay)
 
     def _unavailable(self, reason: str) -> PullResult:
+        if self.stop.is_set():  # the worker closed the connection of a long poll: not central
+            return PullResult(PullStatus.STOPPED)
         delay = self.backoff.next_delay()
         log.warning("feed request failed, retrying in %.1f s: %s", delay, reason)
         self._record(reason, self.node.clock.now())

@@ -185,6 +185,8 @@ class Pusher:
         return PushResult(PushStatus.HALTED)
 
     def _unavailable(self, reason: str) -> PushResult:
+        if self.stop.is_set():  # the worker closed the connection of a push: not central
+            return PushResult(PushStatus.STOPPED)
         delay = self.backoff.next_delay()
         log.warning("push failed, retrying in %.1f s: %s", delay, reason)
         self._record(reason, self.node.clock.now())
