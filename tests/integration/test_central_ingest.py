@@ -467,6 +467,15 @@ def test_a_sale_marks_the_items_sold_and_a_return_puts_them_back(
     }
 
 
+def test_an_item_returned_for_repair_is_not_back_in_stock_at_central(
+    central_client, store, central, events
+):
+    bought = [i["label_code"] for i in events[0]["payload"]["items"]]
+    events[2]["payload"]["items"][0]["status"] = "to_repair"  # as the store says of such a return
+    push(central_client, store, events[:3], protocol="1")
+    assert item_statuses(central)[bought[0]] == ("to_repair", None)
+
+
 def test_one_batch_leaves_each_item_in_its_last_status(central_client, store, central, events):
     bought = [i["label_code"] for i in events[0]["payload"]["items"]]
     push(central_client, store, events[:4])  # bought, sold, returned, repaired: one batch

@@ -116,6 +116,28 @@ def test_faulty_item_goes_to_repair_not_back_on_sale(client, login, sold, node):
     assert status == "to_repair"
 
 
+def test_the_returns_event_tells_central_where_each_item_went(client, login, sold, node):
+    sale, labels = sold
+    take_back(client, login, sale, labels[:1], to_repair=True)
+    take_back(client, login, sale, labels[1:2])
+    with node.engine.connect() as conn:
+        payloads = (
+            conn.execute(
+                select(t.outbox.c.payload)
+                .where(t.outbox.c.type == "TicketValidated")
+                .order_by(t.outbox.c.seq)
+            )
+            .scalars()
+            .all()
+        )
+    sold_event, to_repair, to_shelf = payloads
+    assert {i["status"] for i in sold_event["items"]} == {"sold"}
+    assert [(i["label_code"], i["status"]) for i in to_repair["items"]] == [
+        (labels[0], "to_repair")
+    ]
+    assert [(i["label_code"], i["status"]) for i in to_shelf["items"]] == [(labels[1], "in_stock")]
+
+
 def test_an_item_cannot_be_returned_twice(client, login, sold):
     sale, labels = sold
     assert take_back(client, login, sale, labels[:1]).status_code == 201

@@ -154,7 +154,7 @@ def record_return(
             item.set_status(ItemStatus.TO_REPAIR if request.to_repair else ItemStatus.IN_STOCK)
             item.sold_on = None
             uow.items.save_status(item, previous=ItemStatus.SOLD, at=now, by=cmd.staff.id)
-        write_ticket(uow, ticket, key)
+        write_ticket(uow, ticket, key, statuses={item.id: item.status for item in locked.values()})
         for tender in ticket.tenders:
             if tender.kind is TenderKind.STORE_CREDIT and tender.reference:
                 uow.store_credits.issue(

@@ -3,7 +3,7 @@ fiscal-journal record and its outbox event (business-rules B.11, C.12-C.14, D.16
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
@@ -236,7 +236,13 @@ def _cancel_card_payment(settlement: Settlement, terminal: PaymentTerminal, refe
             terminal.cancel(tender.reference, reference=reference)
 
 
-def write_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
+def write_ticket(
+    uow: TillUnitOfWork,
+    ticket: Ticket,
+    key: FiscalKey,
+    *,
+    statuses: Mapping[str, ItemStatus] | None = None,
+) -> None:
     """Record a validated ticket: its rows, its record chained and signed into the store's
     fiscal journal (rule D.17) and its outbox event, all in the ticket's own transaction.
     Taking the next seq locks the journal until commit."""
@@ -251,12 +257,19 @@ def write_ticket(uow: TillUnitOfWork, ticket: Ticket, key: FiscalKey) -> None:
         fields=fields,
         key=key,
     )
-    uow.outbox.add(ticket_event(ticket, fields, record))
+    uow.outbox.add(ticket_event(ticket, fields, record, statuses=statuses))
 
 
-def ticket_event(ticket: Ticket, fields: dict[str, Any], record: JournalRecord) -> Event:
-    """The ticket as central learns it: the journal's fields, the store, the items and the
-    record's place in the store's chain (central keeps the chain's copy)."""
+def ticket_event(
+    ticket: Ticket,
+    fields: dict[str, Any],
+    record: JournalRecord,
+    *,
+    statuses: Mapping[str, ItemStatus] | None = None,
+) -> Event:
+    """The ticket as central learns it: the journal's fields, the store, the items with their
+    status after the ticket (`statuses` by item id; sold by default) and the record's place in
+    the store's chain (central keeps the chain's copy)."""
     return Event(
         type=TICKET_VALIDATED,
         occurred_at=ticket.occurred_at,
@@ -265,7 +278,12 @@ def ticket_event(ticket: Ticket, fields: dict[str, Any], record: JournalRecord) 
             "store_number": ticket.store_number,
             "journal": {"seq": record.seq, "hash": record.hash},
             "items": [
-                {"item_id": line.item_id, "label_code": line.label_code} for line in ticket.lines
+                {
+                    "item_id": line.item_id,
+                    "label_code": line.label_code,
+                    "status": (statuses or {}).get(line.item_id, ItemStatus.SOLD).value,
+                }
+                for line in ticket.lines
             ],
         },
     )

@@ -210,7 +210,17 @@ TICKET_VALIDATED_V1: dict[str, Check] = {
     "vat": _list(_obj({"regime": _SHORT, "total_cents": _CENTS, "vat_cents": _CENTS})),
     "refers_to": _optional(_NAME),
     "journal": _obj({"seq": _SEQ, "hash": _NAME}),
-    "items": _list(_obj({"item_id": _ID, "label_code": _string(LABEL_CODE_MAX)}), min_len=1),
+    "items": _list(
+        _obj(
+            {
+                "item_id": _ID,
+                "label_code": _string(LABEL_CODE_MAX),
+                # the item's status after the ticket: a return sends it back to stock or to repair
+                "status": _MayBeAbsent(_one_of(ItemStatus)),
+            }
+        ),
+        min_len=1,
+    ),
 }
 
 REGISTER_ENTRY_CORRECTED_V1: dict[str, Check] = {

@@ -172,13 +172,14 @@ def _ticket_validated(changes: Changes, p: dict[str, Any], at: datetime) -> None
             "label": p["number"],
         }
     )
-    # A sale takes the items off the shelf; a return (a counter-ticket) puts them back.
+    # A sale takes the items off the shelf; a return (a counter-ticket) puts them back in
+    # stock, or aside for repair when the event says so.
     if p["kind"] == TicketKind.SALE:
         for item in p["items"]:
             changes.move_item(item["item_id"], SOLD, at, ticket_id)
     else:
         for item in p["items"]:
-            changes.move_item(item["item_id"], IN_STOCK, at)
+            changes.move_item(item["item_id"], item.get("status", IN_STOCK), at)
 
 
 def _period_closed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
