@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select
 
-from recommerce.catalog.search import search_text
 from recommerce.catalog.seed_data import demo_articles, demo_categories
+from recommerce.db.catalog_rows import article_row
 from recommerce.staff.model import Role
 from recommerce.store.db import tables as t
 from recommerce.store.services.staff import create_staff
@@ -43,21 +43,8 @@ def seed_catalog(conn: Connection) -> int:
             ],
         )
     articles = demo_articles()
-    for article in articles:
-        conn.execute(
-            insert(t.articles).values(
-                id=article.id,
-                category_code=article.category_code,
-                brand=article.brand,
-                model=article.model,
-                name=article.name,
-                gtin=article.gtin,
-                reference_new_price_cents=article.reference_new_price.cents,
-                released_on=article.released_on,
-                attributes=dict(article.attributes),
-                search_text=search_text(article.name, article.category_code),
-            )
-        )
+    if articles:
+        conn.execute(insert(t.articles), [article_row(article) for article in articles])
     return len(articles)
 
 

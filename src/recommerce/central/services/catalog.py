@@ -19,11 +19,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from recommerce.catalog.gtin import normalise_gtin
 from recommerce.catalog.model import Article, Category, Grade
-from recommerce.catalog.search import search_text, search_words
+from recommerce.catalog.search import search_words
 from recommerce.catalog.seed_data import demo_articles, demo_categories
 from recommerce.central.db import catalog_tables as c
 from recommerce.central.services import catalog_queries
 from recommerce.central.services.feed import FeedEvent, append_events
+from recommerce.db.catalog_rows import article_row
 from recommerce.errors import Conflict, DomainError, ErrorCode, NotFound
 from recommerce.ids import new_id
 from recommerce.money import Money
@@ -307,19 +308,7 @@ def _check_gtin_free(conn: Connection, article: Article) -> None:
 
 
 def _row(article: Article, now: datetime) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "category_code": article.category_code,
-        "brand": article.brand,
-        "model": article.model,
-        "name": article.name,
-        "gtin": article.gtin,
-        "reference_new_price_cents": article.reference_new_price.cents,
-        "released_on": article.released_on,
-        "attributes": dict(article.attributes),
-        "search_text": search_text(article.name, article.category_code),
-        "updated_at": now,
-    }
+    return {**article_row(article), "updated_at": now}
 
 
 # --- CSV import -------------------------------------------------------------------------------

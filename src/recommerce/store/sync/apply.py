@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, update
 
 from recommerce.catalog.model import Article, Category
-from recommerce.catalog.search import search_text
+from recommerce.db.catalog_rows import article_row
 from recommerce.db.upsert import upsert
 from recommerce.store.db import tables as t
 from recommerce.sync.feed_events import (
@@ -64,24 +64,7 @@ def save_article(conn: Connection, article: Article) -> None:
         ).rowcount
         if taken:
             log.warning("GTIN %s moves to central's article %s", article.gtin, article.id)
-    upsert(
-        conn,
-        t.articles,
-        [
-            {
-                "id": article.id,
-                "category_code": article.category_code,
-                "brand": article.brand,
-                "model": article.model,
-                "name": article.name,
-                "gtin": article.gtin,
-                "reference_new_price_cents": article.reference_new_price.cents,
-                "released_on": article.released_on,
-                "attributes": dict(article.attributes),
-                "search_text": search_text(article.name, article.category_code),
-            }
-        ],
-    )
+    upsert(conn, t.articles, [article_row(article)])
 
 
 def save_configuration(conn: Connection, key: str, value: Any, *, at: datetime) -> None:
