@@ -306,6 +306,26 @@ def test_a_backlog_goes_in_contiguous_batches_of_the_configured_size(
     assert central_cursor(central) == 6
 
 
+def test_the_next_batch_read_ahead_during_a_push_still_takes_later_sales(
+    pusher: Pusher,
+    central: CentralNode,
+    client: TestClient,
+    login: Headers,
+    article_id: Callable[[str], str],
+) -> None:
+    for _ in range(2):
+        buy_and_sell(client, login, article_id)
+    pusher.node.settings.sync_batch_size = 3
+    assert pusher.push_once().acked_seq == 3  # events 4 and on are read meanwhile
+    buy_and_sell(client, login, article_id)  # events 5 and 6, committed after the read-ahead
+    assert pusher.push_once().acked_seq == 4
+    last = pusher.push_once()
+    assert (last.acked_seq, last.retry_in) == (6, None)
+    assert central_cursor(central) == 6
+    assert [row.acked_at is not None for row in outbox(pusher.node)] == [True] * 6
+    pusher.close()
+
+
 def test_the_push_restarts_from_the_seq_central_expects(
     pusher: Pusher,
     central: CentralNode,

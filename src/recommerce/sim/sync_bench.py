@@ -523,6 +523,7 @@ def bench_catchup(
                     raise RuntimeError(f"the catch-up stopped: {result}")
                 acked = result.acked_seq
             elapsed = time.perf_counter() - started
+            pusher.close()
             http.close()
     finally:
         node.engine.dispose()

@@ -8,6 +8,7 @@ what it told central, and `outbox.acked_at` says which rows central holds.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -96,17 +97,46 @@ class Pusher:
     backoff: Backoff = field(default_factory=Backoff)
     stop: state.StopSignal = field(default_factory=state.StopSignal)
     halted: bool = False
+    # While central applies a batch, the next one is read from the outbox (a store catching
+    # up after an outage): (the seq it follows, its events and the head).
+    _next: tuple[int, Future[tuple[list[dict[str, Any]], int]]] | None = None
+    _reader: ThreadPoolExecutor | None = None
+
+    def _read(self, after: int) -> tuple[list[dict[str, Any]], int]:
+        with self.node.reading() as conn:
+            events = pending_events(conn, after, self.node.settings.sync_batch_size)
+            head = head_seq(conn)  # read after the events: never older than the last of them
+        return events, head
+
+    def _batch_after(self, after: int) -> tuple[list[dict[str, Any]], int]:
+        """The events after `after`: read ahead during the previous push, or now. Outbox rows
+        never change once committed, so a batch read ahead is still the truth."""
+        ahead, self._next = self._next, None
+        if ahead is not None and ahead[0] == after:
+            return ahead[1].result()
+        return self._read(after)
+
+    def _read_ahead(self, after: int) -> None:
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead")
+        self._next = (after, self._reader.submit(self._read, after))
+
+    def close(self) -> None:
+        """Let the read-ahead thread go (a read under way ends on its own)."""
+        if self._reader is not None:
+            self._reader.shutdown(wait=False, cancel_futures=True)
+            self._reader = None
+        self._next = None
 
     def push_once(self) -> PushResult:
         if self.halted:
             return PushResult(PushStatus.HALTED)
         with self.node.reading() as conn:
             current = state.load_state(conn, self.node.vault)
-            if current is None:
-                return PushResult(PushStatus.IDLE)
-            self.client.credential = current.credential  # the store may have enrolled again
-            events = pending_events(conn, current.acked_seq, self.node.settings.sync_batch_size)
-            head = head_seq(conn)  # read after the events: never older than the last of them
+        if current is None:
+            return PushResult(PushStatus.IDLE)
+        self.client.credential = current.credential  # the store may have enrolled again
+        events, head = self._batch_after(current.acked_seq)
         if not events:
             return PushResult(PushStatus.IDLE)
         first = events[0]["seq"]
@@ -115,6 +145,8 @@ class Pusher:
             return self._halt(
                 f"the outbox has no event {current.acked_seq + 1}: it starts at {first}"
             )
+        if events[-1]["seq"] < head:
+            self._read_ahead(events[-1]["seq"])
         try:
             answer = self.client.push(first, head, events)
         except CentralUnavailable as exc:

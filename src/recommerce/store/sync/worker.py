@@ -108,6 +108,12 @@ class SyncWorker:
                 thread.join(1.0)
 
     def _push_loop(self) -> None:
+        try:
+            self._push_until_stopped()
+        finally:
+            self.pusher.close()
+
+    def _push_until_stopped(self) -> None:
         wake = self.node.outbox_written
         trouble = Backoff()
         while not self._stop.is_set():
