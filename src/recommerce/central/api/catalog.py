@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException
 
 from recommerce.central.api.catalog_schemas import (
     ArticleIn,
-    ArticleOut,
     ArticlePageOut,
     CategoryIn,
     CategoryOut,
@@ -29,6 +28,7 @@ from recommerce.central.bootstrap import CentralNode
 from recommerce.central.services import catalog as service
 from recommerce.central.services import catalog_queries
 from recommerce.errors import Conflict, DomainError
+from recommerce.web.schemas import ArticleOut
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalogue"])
 

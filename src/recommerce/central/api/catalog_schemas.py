@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from recommerce.catalog.model import Article, Category, Grade
+from recommerce.catalog.model import Category, Grade
 from recommerce.central.services.catalog import ArticleInput, ArticlePage, CategoryInput
+from recommerce.web.schemas import ArticleOut
 
 Line = Annotated[str, StringConstraints(max_length=300)]
 
@@ -80,32 +81,6 @@ class ArticleIn(Strict):
             gtin=self.gtin,
             released_on=self.released_on,
             attributes=self.attributes,
-        )
-
-
-class ArticleOut(BaseModel):
-    id: str
-    category_code: str
-    brand: str
-    model: str
-    name: str
-    gtin: str | None
-    reference_new_price_cents: int
-    released_on: date | None
-    attributes: dict[str, str]
-
-    @classmethod
-    def of(cls, a: Article) -> ArticleOut:
-        return cls(
-            id=a.id,
-            category_code=a.category_code,
-            brand=a.brand,
-            model=a.model,
-            name=a.name,
-            gtin=a.gtin,
-            reference_new_price_cents=a.reference_new_price.cents,
-            released_on=a.released_on,
-            attributes=a.attributes,
         )
 
 

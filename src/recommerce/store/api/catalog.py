@@ -10,9 +10,10 @@ from recommerce.catalog.model import Grade
 from recommerce.errors import ErrorCode, NotFound
 from recommerce.staff.model import Permission
 from recommerce.store.api.deps import NodeDep, StaffDep
-from recommerce.store.api.schemas import ArticleOut, CategoryOut, QuoteIn, QuoteOut
+from recommerce.store.api.schemas import CategoryOut, QuoteIn, QuoteOut
 from recommerce.store.db.repositories import SqlCatalog
 from recommerce.store.services import catalog as catalog_service
+from recommerce.web.schemas import ArticleOut
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 

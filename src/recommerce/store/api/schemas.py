@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from recommerce.buyback.payment import Payment, PaymentMethod
 from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.buyback.seller import DocumentType, IdentityDocument, SellerIdentity, SellerKind
-from recommerce.catalog.model import Article, Category, Grade
+from recommerce.catalog.model import Category, Grade
 from recommerce.errors import DomainError
 from recommerce.inventory.model import Item, ItemStatus, VatRegime
 from recommerce.money import Money
@@ -85,32 +85,6 @@ class StaffOut(BaseModel):
 
 
 # --- catalogue -------------------------------------------------------------------------------
-
-
-class ArticleOut(BaseModel):
-    id: str
-    category_code: str
-    brand: str
-    model: str
-    name: str
-    gtin: str | None
-    reference_new_price_cents: int
-    released_on: date | None
-    attributes: dict[str, str]
-
-    @classmethod
-    def of(cls, a: Article) -> ArticleOut:
-        return cls(
-            id=a.id,
-            category_code=a.category_code,
-            brand=a.brand,
-            model=a.model,
-            name=a.name,
-            gtin=a.gtin,
-            reference_new_price_cents=a.reference_new_price.cents,
-            released_on=a.released_on,
-            attributes=a.attributes,
-        )
 
 
 class GradeDefinitionOut(BaseModel):
