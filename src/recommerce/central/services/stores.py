@@ -53,7 +53,8 @@ def store_row(conn: Connection, number: int) -> Any:
 
 
 def new_enrolment_code(conn: Connection, number: int, *, at: datetime, ttl: timedelta) -> str:
-    """A one-time code for the store's installer, shown once: `XXXX-XXXX-XXXX`."""
+    """A one-time code for the store's installer, shown once: three groups of four letters
+    and digits, e.g. `K7QM-3HZP-W9TD`."""
     store_row(conn, number)
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
     code = "-".join(raw[i : i + 4] for i in range(0, 12, 4))
