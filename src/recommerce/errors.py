@@ -34,6 +34,15 @@ class ErrorCode(StrEnum):
     PAYMENT_DETAILS_MISSING = "payment_details_missing"
     # stock
     ITEM_STATUS_TRANSITION_FORBIDDEN = "item_status_transition_forbidden"
+    # the marketplace
+    PHOTO_REJECTED = "photo_rejected"  # not an image, too small, too large...
+    NOT_READY_FOR_ONLINE = "not_ready_for_online"  # no photo, no description, not in stock...
+    LISTING_NOT_FOUND = "listing_not_found"  # sold, taken offline, or unknown
+    LISTING_UNAVAILABLE = "listing_unavailable"  # ordered by someone else, store unconfirmed
+    ORDER_NOT_FOUND = "order_not_found"
+    ORDER_STATUS_TRANSITION_FORBIDDEN = "order_status_transition_forbidden"
+    PAYMENT_DECLINED = "payment_declined"
+    WITHDRAWAL_NOT_ALLOWED = "withdrawal_not_allowed"
     # the till (business-rules B.11, D)
     ITEM_NOT_SELLABLE = "item_not_sellable"
     DISCOUNT_NEEDS_APPROVAL = "discount_needs_approval"

@@ -260,10 +260,13 @@ class Chain:
     """Central (its database on SQLite or PostgreSQL), a FaultProxy in front of it, and the
     stores enrolled with the proxy as their central."""
 
-    def __init__(self, workdir: Path, central_database_url: str) -> None:
+    def __init__(self, workdir: Path, central_database_url: str, **central: Any) -> None:
         self.workdir = workdir
         self.settings = CentralSettings(
-            environment="test", data_dir=workdir / "central", database_url=central_database_url
+            environment="test",
+            data_dir=workdir / "central",
+            database_url=central_database_url,
+            **central,
         )
         init_central(self.settings)
         self.central = central_process(self.settings)
@@ -330,12 +333,15 @@ class Chain:
         return [(r.seq, r.event_id, r.type) for r in rows]
 
     def cursor(self, number: int) -> int | None:
+        """The last seq central applied of the store; None before it applied any (a store's
+        feed poll alone records its contact with a cursor at 0)."""
         with self.db.connect() as conn:
-            return conn.execute(
+            applied = conn.execute(
                 select(c.sync_cursors.c.last_applied_seq).where(
                     c.sync_cursors.c.store_number == number
                 )
             ).scalar_one_or_none()
+        return applied or None
 
     def quarantined(self, number: int | None = None) -> int:
         query = select(func.count()).select_from(c.quarantine)
@@ -490,8 +496,8 @@ def kill_inside_apply(chain: Chain, rng: random.Random, *, timeout: float = 60.0
 
 
 @contextlib.contextmanager
-def running_chain(workdir: Path, central_database_url: str) -> Iterator[Chain]:
-    chain = Chain(workdir, central_database_url)
+def running_chain(workdir: Path, central_database_url: str, **central: Any) -> Iterator[Chain]:
+    chain = Chain(workdir, central_database_url, **central)
     try:
         yield chain.start()
     finally:

@@ -324,12 +324,12 @@ def test_a_register_correction_names_the_entry_it_corrects():
 
 
 def test_every_type_the_stores_write_is_known():
-    from recommerce.sync import events
+    from recommerce.sync import events, reservations
     from recommerce.sync.validation import PAYLOAD_SCHEMAS
 
     written = {
         value for name, value in vars(events).items() if name.isupper() and isinstance(value, str)
-    }
+    } | reservations.UPSTREAM_TYPES
     assert written == set(PAYLOAD_SCHEMAS)
     assert all(events.SCHEMA_VERSION in versions for versions in PAYLOAD_SCHEMAS.values())
 

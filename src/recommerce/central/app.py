@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -11,11 +14,18 @@ from recommerce.central.api import (
     configuration,
     enrolment,
     feed,
+    marketplace,
+    merchant_feed,
+    orders,
+    photos,
     store_sync,
     stores,
     sync_upstream,
 )
 from recommerce.central.bootstrap import CentralNode, bootstrap
+from recommerce.central.services.order_processor import OrderProcessor
+from recommerce.central.services.search_index import ListingIndexer
+from recommerce.central.web import storefront
 from recommerce.web import problems
 from recommerce.web.metrics import install_metrics
 from recommerce.web.middleware import RefuseNulInUrl
@@ -23,7 +33,24 @@ from recommerce.web.middleware import RefuseNulInUrl
 
 def create_app(central: CentralNode | None = None) -> FastAPI:
     central = central or bootstrap()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        indexer = ListingIndexer(central, central.listing_index)
+        processor = OrderProcessor(
+            central, central.payments, central.notifier, on_released=indexer.touched
+        )
+        app.state.indexer, app.state.order_processor = indexer, processor
+        indexer.start()
+        processor.start()
+        try:
+            yield
+        finally:
+            processor.stop()
+            indexer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="recommerce central",
         version="1",
         description=(
@@ -44,8 +71,13 @@ def create_app(central: CentralNode | None = None) -> FastAPI:
         catalog,
         configuration,
         feed,
+        marketplace,
+        merchant_feed,
+        orders,
+        photos,
     ):
         app.include_router(module.router)
+    app.include_router(storefront.router)
     app.state.metrics = install_metrics(app)
     app.state.sync_metrics = sync_upstream.SyncMetrics(app.state.metrics)
 

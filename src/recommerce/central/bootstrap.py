@@ -12,6 +12,11 @@ from recommerce.central.db.migrate import upgrade
 from recommerce.central.settings import CentralSettings
 from recommerce.clock import Clock, SystemClock
 from recommerce.db.engine import READ_ONLY, make_engine, write_lock
+from recommerce.marketplace.notifications import LogNotifier, Notifier
+from recommerce.marketplace.payments import PaymentProvider, SimulatedPaymentProvider
+from recommerce.marketplace.photo_storage import DirectoryPhotoStorage, PhotoStorage
+from recommerce.marketplace.search import ListingIndex
+from recommerce.marketplace.tantivy_index import TantivyListingIndex
 
 
 @dataclass
@@ -19,6 +24,31 @@ class CentralNode:
     settings: CentralSettings
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
+    photo_storage: PhotoStorage | None = None
+    search_index: ListingIndex | None = None
+    payment_provider: PaymentProvider | None = None
+    notifier: Notifier = field(default_factory=LogNotifier)
+
+    @property
+    def payments(self) -> PaymentProvider:
+        """The online payment provider: the simulated one, with its ledger in the data dir."""
+        if self.payment_provider is None:
+            self.payment_provider = SimulatedPaymentProvider(self.settings.payments_ledger)
+        return self.payment_provider
+
+    @property
+    def photos(self) -> PhotoStorage:
+        """The marketplace's photo files, by sha256, as the stores upload them."""
+        if self.photo_storage is None:
+            self.photo_storage = DirectoryPhotoStorage(self.settings.photos_dir)
+        return self.photo_storage
+
+    @property
+    def listing_index(self) -> ListingIndex:
+        """The marketplace's search index, opened once per process (it has one writer)."""
+        if self.search_index is None:
+            self.search_index = TantivyListingIndex(self.settings.effective_search_index_dir)
+        return self.search_index
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -25,6 +25,13 @@ class CentralSettings(BaseSettings):
     feed_retention_events: int = 100_000  # downstream feed rows kept per store
     feed_wait_max_s: float = 30.0  # the longest a feed request is held (long poll)
     log_json: bool = False
+    # The marketplace (docs/marketplace.md): a store not heard from for this long has its
+    # items shown as "availability being confirmed", and they cannot be paid for.
+    store_silence_s: int = 300
+    search_index_dir: Path | None = None  # default: data_dir/search
+    # An online order whose store has not answered its reservation request by then is
+    # cancelled, its payment voided.
+    reservation_timeout_s: int = 120
 
     @model_validator(mode="after")
     def _production_needs_a_database(self) -> CentralSettings:
@@ -35,6 +42,19 @@ class CentralSettings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'central.db').resolve()}"
+
+    @property
+    def effective_search_index_dir(self) -> Path:
+        return self.search_index_dir or self.data_dir / "search"
+
+    @property
+    def payments_ledger(self) -> Path:
+        """The simulated payment provider's own ledger (a real provider keeps its own)."""
+        return self.data_dir / "simulated-payments.db"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
 
     @property
     def enrolment_code_ttl(self) -> timedelta:

@@ -42,6 +42,7 @@ _TENDER_LABELS = {
     TenderKind.CASH: "Espèces",
     TenderKind.CARD: "Carte bancaire",
     TenderKind.STORE_CREDIT: "Avoir",
+    TenderKind.ONLINE: "Payé en ligne",
 }
 
 

@@ -43,9 +43,9 @@ class RecordReturn:
     refund: Refund = Refund.ORIGINAL_TENDERS
 
 
-# The order in which a refund goes back to the sale's tenders: the card first (the bank
-# handles it), then credit notes, cash last.
-REFUND_ORDER = (TenderKind.CARD, TenderKind.STORE_CREDIT, TenderKind.CASH)
+# The order in which a refund goes back to the sale's tenders: an online payment and the card
+# first (the marketplace and the bank handle them), then credit notes, cash last.
+REFUND_ORDER = (TenderKind.ONLINE, TenderKind.CARD, TenderKind.STORE_CREDIT, TenderKind.CASH)
 
 
 def refund_tenders(sale: Ticket, amount: Money, already: dict[TenderKind, Money]) -> list[Tender]:

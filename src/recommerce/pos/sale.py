@@ -50,10 +50,18 @@ class RecordSale:
     tenders: tuple[TenderRequest, ...]
     approved_by: StaffMember | None = None  # the manager who approved a large discount
     non_resident_proof: str | None = None
+    # The online order this sale hands over (collected, or shipped): its items, reserved for
+    # it, may be sold, and only by this sale; it is paid by an `online` tender.
+    fulfils_order: str | None = None
 
 
-def check_sellable(item: Item, now: datetime, zone: tzinfo, *, field: str) -> None:
-    """Refuse an item the till must not sell, saying why (business-rules A.8, architecture 3)."""
+def check_sellable(
+    item: Item, now: datetime, zone: tzinfo, *, field: str, order: str | None = None
+) -> None:
+    """Refuse an item the till must not sell, saying why (business-rules A.8, architecture 3).
+    An item reserved for online order `order` is sold by the sale that fulfils that order."""
+    if item.status is ItemStatus.RESERVED and order is not None and item.reserved_for == order:
+        return
     if item.status is ItemStatus.RESERVED:
         raise DomainError(
             f"item {item.label_code} is reserved for online order {item.reserved_for}",
@@ -116,8 +124,8 @@ def _discount_allowed(
             field=f"{field}.discount",
         )
     share = Fraction(line.discount.cents, item.asking_price.cents)
-    if share <= policy.max_discount_without_approval:
-        return
+    if share <= policy.max_discount_without_approval or cmd.fulfils_order is not None:
+        return  # an online order's price was agreed when the customer paid it
     for who in (cmd.staff, cmd.approved_by):
         if who is not None and who.may(Permission.APPROVE_DISCOUNT):
             return
@@ -136,13 +144,21 @@ def record_sale(
     clock: Clock,
     key: FiscalKey,
     policy: TillPolicy,
+    also: Callable[[TillUnitOfWork, Ticket], None] | None = None,
 ) -> Ticket:
+    """Sell the basket in one transaction; `also` writes what else the sale settles (an online
+    order handed over) in that same transaction."""
     cmd.staff.require(Permission.SELL)
     if not cmd.lines:
         raise DomainError("the basket is empty", field="lines")
     labels = [line.label_code for line in cmd.lines]
     if len(set(labels)) != len(labels):
         raise DomainError("an item is twice in the basket", field="lines")
+    if cmd.fulfils_order is None and any(t.kind is TenderKind.ONLINE for t in cmd.tenders):
+        raise DomainError(
+            "an online payment only settles the hand-over of an online order",
+            field="tenders",
+        )
     now = clock.now()
     with uow_factory() as uow:
         session_id = check_till_can_take_tickets(uow, cmd.till, now, policy)
@@ -158,7 +174,9 @@ def record_sale(
                     field=f"{field}.label_code",
                 )
             item, article_name = locked[request.label_code]
-            check_sellable(item, now, policy.zone, field=f"{field}.label_code")
+            check_sellable(
+                item, now, policy.zone, field=f"{field}.label_code", order=cmd.fulfils_order
+            )
             _discount_allowed(request, item, cmd, policy, field)
             price = item.asking_price - request.discount
             lines.append(
@@ -199,8 +217,16 @@ def record_sale(
             )
             for item in items:
                 item.set_status(ItemStatus.SOLD)
-            uow.items.mark_sold(items, ticket=ticket.display_number, at=now, by=cmd.staff.id)
-            write_ticket(uow, ticket, key)
+            uow.items.mark_sold(
+                items,
+                ticket=ticket.display_number,
+                at=now,
+                by=cmd.staff.id,
+                order=cmd.fulfils_order,
+            )
+            write_ticket(uow, ticket, key, online_order=cmd.fulfils_order)
+            if also is not None:
+                also(uow, ticket)
             uow.commit()
         except BaseException:
             _cancel_card_payment(settlement, terminal, ticket_id)
@@ -242,6 +268,7 @@ def write_ticket(
     key: FiscalKey,
     *,
     statuses: Mapping[str, ItemStatus] | None = None,
+    online_order: str | None = None,
 ) -> None:
     """Record a validated ticket: its rows, its record chained and signed into the store's
     fiscal journal (rule D.17) and its outbox event, all in the ticket's own transaction.
@@ -257,7 +284,9 @@ def write_ticket(
         fields=fields,
         key=key,
     )
-    uow.outbox.add(ticket_event(ticket, fields, record, statuses=statuses))
+    uow.outbox.add(
+        ticket_event(ticket, fields, record, statuses=statuses, online_order=online_order)
+    )
 
 
 def ticket_event(
@@ -266,15 +295,19 @@ def ticket_event(
     record: JournalRecord,
     *,
     statuses: Mapping[str, ItemStatus] | None = None,
+    online_order: str | None = None,
 ) -> Event:
     """The ticket as central learns it: the journal's fields, the store, the items with their
-    status after the ticket (`statuses` by item id; sold by default) and the record's place in
-    the store's chain (central keeps the chain's copy)."""
+    status after the ticket (`statuses` by item id; sold by default), the record's place in
+    the store's chain (central keeps the chain's copy) and, for the hand-over of an online
+    order, that order's id."""
+    extra = {} if online_order is None else {"online_order": online_order}
     return Event(
         type=TICKET_VALIDATED,
         occurred_at=ticket.occurred_at,
         payload={
             **fields,
+            **extra,
             "store_number": ticket.store_number,
             "journal": {"seq": record.seq, "hash": record.hash},
             "items": [

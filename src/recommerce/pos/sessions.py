@@ -7,13 +7,16 @@ from collections.abc import Mapping
 
 from recommerce.pos.tenders import TenderKind
 
+# What a till holds and its cashier counts: not an order paid on the marketplace, handed over.
+COUNTED_TENDERS = (TenderKind.CASH, TenderKind.CARD, TenderKind.STORE_CREDIT)
+
 
 def expected_amounts(
     *, float_cents: int, movements_cents: int, tenders_cents: Mapping[TenderKind, int]
 ) -> dict[str, int]:
     """Cash expected = the opening float + cash in/out + cash taken (refunds are negative);
     card and credit notes as recorded on the session's tickets."""
-    expected = {kind.value: int(tenders_cents.get(kind, 0)) for kind in TenderKind}
+    expected = {kind.value: int(tenders_cents.get(kind, 0)) for kind in COUNTED_TENDERS}
     expected[TenderKind.CASH.value] += float_cents + movements_cents
     return expected
 

@@ -27,6 +27,7 @@ class TenderKind(StrEnum):
     CASH = "cash"
     CARD = "card"
     STORE_CREDIT = "store_credit"  # a voucher or a credit note of the store
+    ONLINE = "online"  # paid on the marketplace; the reference is the online order's number
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from recommerce.store.api import (
     catalog,
     closings,
     items,
+    online,
     purchases,
     register,
     sessions,
@@ -63,7 +64,19 @@ def create_app(
     problems.install(app)
     app.add_middleware(RefuseNulInUrl)
     # The till first: routes are matched in order, and a sale is the most frequent request.
-    routers = (till, auth, catalog, purchases, items, sessions, closings, register, watchlist, ui)
+    routers = (
+        till,
+        auth,
+        catalog,
+        purchases,
+        items,
+        online,
+        sessions,
+        closings,
+        register,
+        watchlist,
+        ui,
+    )
     for module in routers:
         app.include_router(module.router)
     app.include_router(sync.router)

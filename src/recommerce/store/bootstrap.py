@@ -15,6 +15,7 @@ from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
 from recommerce.clock import Clock, SystemClock
 from recommerce.db.engine import READ_ONLY, make_engine
 from recommerce.fiscal.journal import FiscalKey
+from recommerce.marketplace.photo_storage import DirectoryPhotoStorage, PhotoStorage
 from recommerce.pos.printer import FileReceiptPrinter, NetworkReceiptPrinter, ReceiptPrinter
 from recommerce.pos.sale import TillPolicy
 from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
@@ -36,6 +37,7 @@ class StoreNode:
     argus: ArgusPort = field(default_factory=ReferencePriceRule)
     terminal: PaymentTerminal = field(default_factory=SimulatedPaymentTerminal)
     printer: ReceiptPrinter | None = None
+    photo_storage: PhotoStorage | None = None
     tokens: TokenCache = field(default_factory=TokenCache)
     # Set after a transaction that wrote to the outbox commits: wakes the sync worker.
     outbox_written: threading.Event = field(default_factory=threading.Event)
@@ -66,6 +68,13 @@ class StoreNode:
             host, _, port = self.settings.receipt_printer.partition(":")
             return NetworkReceiptPrinter(host, int(port or 9100))
         return FileReceiptPrinter(self.settings.data_dir / "receipts")
+
+    @property
+    def photos(self) -> PhotoStorage:
+        """Where item photos are kept (by sha256): the store's data directory by default."""
+        if self.photo_storage is None:
+            self.photo_storage = DirectoryPhotoStorage(self.settings.data_dir / "photos")
+        return self.photo_storage
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

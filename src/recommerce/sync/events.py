@@ -28,3 +28,5 @@ ITEM_STATUS_CHANGED = "ItemStatusChanged"
 PERIOD_CLOSED = "PeriodClosed"  # a daily, monthly or yearly closing of the fiscal journal
 TILL_SESSION_CLOSED = "TillSessionClosed"
 TICKET_VALIDATED = "TicketValidated"  # a sale or a return: items sold or back in stock
+# An item published for online sale (description, price, photos) or taken off the marketplace.
+ITEM_LISTING_CHANGED = "ItemListingChanged"

@@ -22,6 +22,8 @@ from recommerce.inventory.model import ItemStatus, VatRegime
 from recommerce.pos.ticket import TicketKind
 from recommerce.registers.police import RegisterBook
 from recommerce.sync import events as ev
+from recommerce.sync import reservations as rs
+from recommerce.sync.reservations import Answer
 
 ID_MAX = 36  # ids (UUIDs)
 LABEL_CODE_MAX = 13  # an item's label code
@@ -240,6 +242,64 @@ ITEM_STATUS_CHANGED_V1: dict[str, Check] = {
     "staff_id": _NAME,
 }
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _sha256(value: Any) -> Fault | None:
+    """A sha256 in lower-case hex: the content address of a photo."""
+    if type(value) is not str or len(value) != 64 or not _HEX.issuperset(value):
+        return "", "is not a sha256 in lower-case hex"
+    return None
+
+
+def _boolean(value: Any) -> Fault | None:
+    return None if type(value) is bool else ("", "is not a boolean")
+
+
+ITEM_LISTING_CHANGED_V1: dict[str, Check] = {
+    "item_id": _ID,
+    "label_code": _string(LABEL_CODE_MAX),
+    "published": _boolean,
+    "article_id": _ID,
+    "grade": _one_of(Grade),
+    "asking_price_cents": _integer(0),
+    "description": _TEXT,
+    "photos": _list(
+        _obj(
+            {
+                "full_sha256": _sha256,
+                "thumb_sha256": _sha256,
+                "width": _integer(1, 100_000),
+                "height": _integer(1, 100_000),
+            }
+        )
+    ),
+    "staff_id": _NAME,
+}
+
+_ORDER_ITEMS = _list(_obj({"item_id": _ID, "label_code": _string(LABEL_CODE_MAX)}))
+
+RESERVATION_ANSWERED_V1: dict[str, Check] = {
+    "order_id": _ID,
+    "answer": _one_of(Answer),
+    "items": _ORDER_ITEMS,  # reserved: every item of the order
+    # rejected: why, item by item ("sold on ticket ...", "not in this store")
+    "reasons": _list(_obj({"item_id": _ID, "reason": _TEXT})),
+}
+
+RESERVATION_RELEASED_V1: dict[str, Check] = {
+    "order_id": _ID,
+    "items": _ORDER_ITEMS,
+}
+
+ONLINE_ORDER_UPDATED_V1: dict[str, Check] = {
+    "order_id": _ID,
+    "status": _one_of(frozenset({"ready_for_collection", "shipped", "collected"})),
+    "tracking_number": _optional(_string(NAME_MAX)),
+    "ticket_number": _optional(_NAME),
+    "staff_id": _NAME,
+}
+
 PERIOD_CLOSED_V1: dict[str, Check] = {
     "seq": _SEQ,
     "hash": _NAME,
@@ -273,6 +333,10 @@ PAYLOAD_SCHEMAS: dict[str, dict[int, dict[str, Check]]] = {
     ev.TICKET_VALIDATED: {1: TICKET_VALIDATED_V1},
     ev.REGISTER_ENTRY_CORRECTED: {1: REGISTER_ENTRY_CORRECTED_V1},
     ev.ITEM_STATUS_CHANGED: {1: ITEM_STATUS_CHANGED_V1},
+    ev.ITEM_LISTING_CHANGED: {1: ITEM_LISTING_CHANGED_V1},
+    rs.RESERVATION_ANSWERED: {1: RESERVATION_ANSWERED_V1},
+    rs.RESERVATION_RELEASED: {1: RESERVATION_RELEASED_V1},
+    rs.ONLINE_ORDER_UPDATED: {1: ONLINE_ORDER_UPDATED_V1},
     ev.PERIOD_CLOSED: {1: PERIOD_CLOSED_V1},
     ev.TILL_SESSION_CLOSED: {1: TILL_SESSION_CLOSED_V1},
 }

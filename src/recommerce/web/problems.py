@@ -38,6 +38,12 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.PROTOCOL_UNKNOWN: 400,
     ErrorCode.BATCH_INVALID: 422,
     ErrorCode.FEED_CURSOR_TOO_OLD: 410,
+    ErrorCode.LISTING_NOT_FOUND: 404,
+    ErrorCode.LISTING_UNAVAILABLE: 409,
+    ErrorCode.ORDER_NOT_FOUND: 404,
+    ErrorCode.ORDER_STATUS_TRANSITION_FORBIDDEN: 409,
+    ErrorCode.PAYMENT_DECLINED: 402,
+    ErrorCode.WITHDRAWAL_NOT_ALLOWED: 409,
 }
 
 TITLES: dict[int, str] = {

@@ -128,3 +128,7 @@ class SnapshotOut(BaseModel):
     categories: list[dict[str, Any]] = Field(description="As `CategoryUpserted` payloads")
     articles: list[dict[str, Any]] = Field(description="As `ArticleUpserted` payloads")
     configuration: dict[str, Any]
+    orders: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The store's online orders still to hear of, as feed events (`type`, `payload`)",
+    )

@@ -17,6 +17,7 @@ from recommerce.central.api.deps import CentralDep, ProtocolDep, StoreDep
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.services import feed as service
 from recommerce.central.services.feed_notifier import notifier_for
+from recommerce.central.services.stores import CONTACT_GRAIN, record_contact
 
 router = APIRouter(prefix="/api/v1/sync/stores", tags=["sync"])
 
@@ -28,6 +29,20 @@ RECHECK_S = 1.0
 def _read(central: CentralNode, store: int, after: int, limit: int) -> service.FeedPage:
     with central.reading() as conn:
         return service.read_feed(conn, store, after, limit)
+
+
+# When each store last had its contact recorded by this process: a poll every few seconds
+# writes at most once per CONTACT_GRAIN.
+_contacts: dict[tuple[int, int], float] = {}
+
+
+def _contact(central: CentralNode, store: int) -> None:
+    now, key = monotonic(), (id(central), store)
+    if now - _contacts.get(key, -1e9) < CONTACT_GRAIN.total_seconds():
+        return
+    _contacts[key] = now
+    with central.writing() as conn:
+        record_contact(conn, store, central.clock.now())
 
 
 @router.get(
@@ -50,6 +65,7 @@ async def read_feed(
     ] = 0,
 ) -> Response:
     deadline = monotonic() + min(wait, central.settings.feed_wait_max_s)
+    await run_in_threadpool(_contact, central, store)
     # Listen before the first read: a row committed between the read and the wait still wakes.
     with notifier_for(central.engine).listening(store) as listener:
         while True:
@@ -66,7 +82,7 @@ async def read_feed(
 
 def _snapshot(central: CentralNode, store: int) -> SnapshotOut:
     with central.reading() as conn:
-        return SnapshotOut.model_validate(service.snapshot(conn, store))
+        return SnapshotOut.model_validate(service.snapshot(conn, store, now=central.clock.now()))
 
 
 @router.get(

@@ -26,6 +26,8 @@ class StoreIn(Strict):
     name: str = Field(min_length=1, max_length=120)
     city: str = Field(min_length=1, max_length=120)
     timezone: str = Field(default="Europe/Paris", min_length=1, max_length=64)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
 class StoreOut(BaseModel):

@@ -36,6 +36,11 @@ def create_store(body: StoreIn, central: CentralDep, _admin: AdminDep) -> StoreO
             city=body.city,
             timezone=body.timezone,
             at=central.clock.now(),
+            location=(
+                (body.latitude, body.longitude)
+                if body.latitude is not None and body.longitude is not None
+                else None
+            ),
         )
         return _out(service.store_row(conn, body.number))
 

@@ -139,6 +139,9 @@ def push_events(
         result = apply_batch(conn, store, batch, now=central.clock.now())
     metrics: SyncMetrics = request.app.state.sync_metrics
     metrics.record(store, result, perf_counter() - started)
+    # Committed: the search index follows (pages re-read their hits in the database).
+    request.app.state.indexer.touched(result.marketplace_items)
+    request.app.state.order_processor.wake()  # a store's answer: capture, void, messages
     return BatchAck(**result.answer())
 
 

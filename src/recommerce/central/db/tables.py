@@ -5,7 +5,7 @@ quarantine and read models, the catalogue master and the per-store feed."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import Column, Float, ForeignKey, Integer, MetaData, String, Table
 
 from recommerce.db.types import UtcDateTime
 
@@ -48,6 +48,9 @@ stores = Table(
     Column("name", String(120), nullable=False),
     Column("city", String(120), nullable=False),
     Column("timezone", String(64), nullable=False),  # the store's business day
+    # Where the store is, to offer a customer the nearest stores (WGS 84 degrees).
+    Column("latitude", Float),
+    Column("longitude", Float),
     Column("created_at", UtcDateTime, nullable=False),
     # sha256 of the store's sync credential, set by enrolment; NULL until the store enrols.
     Column("credential_hash", String(64), unique=True),

@@ -13,22 +13,35 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from recommerce.central.db import catalog_tables as c
+from recommerce.central.db import marketplace_tables as m
+from recommerce.central.db import sync_tables as s
 from recommerce.central.db import tables as t
 from recommerce.central.services import catalog_queries
 from recommerce.central.services.feed_notifier import notify_after_commit
 from recommerce.db.upsert import insert_missing
 from recommerce.errors import DomainError, ErrorCode, NotFound
+from recommerce.marketplace.orders import OrderStatus
 from recommerce.sync.feed_events import (
     DEFAULT_FEED_RETENTION,
     FEED_SCHEMA_VERSION,
     article_upserted,
     category_upserted,
+)
+from recommerce.sync.reservations import (
+    ORDER_CONFIRMED,
+    RESERVATION_CANCELLED,
+    RESERVATION_REQUESTED,
+    RequestedItem,
+    ReservationRequest,
+    order_confirmed,
+    reservation_cancelled,
+    reservation_requested,
 )
 
 # A feed is pruned back to the retention once it holds this much more than it.
@@ -180,7 +193,7 @@ def prune(conn: Connection, keep: int, *, stores: Collection[int] | None = None)
     return deleted
 
 
-def snapshot(conn: Connection, store: int) -> dict[str, Any]:
+def snapshot(conn: Connection, store: int, *, now: datetime) -> dict[str, Any]:
     """Everything a store needs to start over: the catalogue and the settings, and the feed
     seq they are consistent with. The store then reads its feed `after=feed_seq`.
 
@@ -197,7 +210,64 @@ def snapshot(conn: Connection, store: int) -> dict[str, Any]:
         "categories": [category_upserted(k) for k in catalog_queries.categories(conn)],
         "articles": [article_upserted(a) for a in catalog_queries.all_articles(conn)],
         "configuration": catalog_queries.configuration(conn),
+        "orders": order_requests(conn, store, now),
     }
+
+
+# The orders of the last days a store starting over hears of again (older ones have long been
+# answered or cancelled, and their cancellation applied).
+ORDERS_IN_SNAPSHOT = timedelta(days=7)
+
+
+def order_requests(conn: Connection, store: int, now: datetime) -> list[dict[str, Any]]:
+    """What a store starting over must still hear of its online orders, as feed events: the
+    requests it has not answered, and the cancellations of the last days (so that nothing
+    stays reserved for an order that ended)."""
+    events: list[dict[str, Any]] = []
+    orders = conn.execute(
+        select(m.orders, m.customers.c.name.label("customer_name"))
+        .join(m.customers, m.customers.c.id == m.orders.c.customer_id)
+        .where(
+            m.orders.c.store_number == store,
+            m.orders.c.status.in_((OrderStatus.AWAITING_STORE.value, OrderStatus.CANCELLED.value)),
+            m.orders.c.ordered_at >= now - ORDERS_IN_SNAPSHOT,
+        )
+        .order_by(m.orders.c.ordered_at)
+    ).all()
+    for order in orders:
+        if order.status == OrderStatus.CONFIRMED.value:
+            events.append(
+                {"type": ORDER_CONFIRMED, "payload": order_confirmed(order.id, order.number)}
+            )
+            continue
+        if order.status == OrderStatus.CANCELLED.value:
+            events.append(
+                {
+                    "type": RESERVATION_CANCELLED,
+                    "payload": reservation_cancelled(
+                        order.id, order.number, order.end_reason or "cancelled"
+                    ),
+                }
+            )
+            continue
+        lines = conn.execute(
+            select(m.order_lines, s.items.c.label_code)
+            .join(s.items, s.items.c.item_id == m.order_lines.c.item_id)
+            .where(m.order_lines.c.order_id == order.id)
+        ).all()
+        request = ReservationRequest(
+            order_id=order.id,
+            order_number=order.number,
+            fulfilment=order.fulfilment,
+            customer_name=order.customer_name,
+            total_cents=order.total_cents,
+            items=tuple(
+                RequestedItem(line.item_id, line.label_code, line.title, line.price_cents)
+                for line in lines
+            ),
+        )
+        events.append({"type": RESERVATION_REQUESTED, "payload": reservation_requested(request)})
+    return events
 
 
 def _store_numbers(conn: Connection, stores: Collection[int] | None) -> list[int]:

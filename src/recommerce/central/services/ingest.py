@@ -55,6 +55,8 @@ class BatchResult:
     applied_types: Counter[str] = field(default_factory=Counter)
     duplicate_types: Counter[str] = field(default_factory=Counter)
     quarantined_types: Counter[str] = field(default_factory=Counter)
+    # Items whose place on the marketplace the batch may have changed: for the search index.
+    marketplace_items: set[str] = field(default_factory=set)
 
     def answer(self) -> dict[str, int]:
         return {
@@ -203,10 +205,11 @@ def _apply_new(
     if valid:
         try:
             with conn.begin_nested():
-                _write(conn, store_number, valid, zone=zone, now=now)
+                result.marketplace_items |= _write(conn, store_number, valid, zone=zone, now=now)
         except (IntegrityError, DataError, read_models.Clash):
             # A row clashes with central's data: find which events, one savepoint each.
-            bad += _write_one_by_one(conn, store_number, valid, zone=zone, now=now)
+            result.marketplace_items.clear()
+            bad += _write_one_by_one(conn, store_number, valid, zone=zone, now=now, result=result)
             clashing = {id(event) for event, _ in bad}
             valid = [(event, at) for event, at in valid if id(event) not in clashing]
 
@@ -244,7 +247,8 @@ def _write(
     *,
     zone: Any,
     now: datetime,
-) -> None:
+) -> set[str]:
+    """Write the events' rows; return the items whose place on the marketplace may change."""
     changes = read_models.Changes(store_number=store_number, zone=zone)
     log_rows = []
     for event, at in valid:
@@ -264,6 +268,7 @@ def _write(
         read_models.gather(changes, event["type"], payload, at)
     conn.execute(insert(s.events), log_rows)
     read_models.write(conn, changes)
+    return changes.marketplace_items
 
 
 def _write_one_by_one(
@@ -273,13 +278,15 @@ def _write_one_by_one(
     *,
     zone: Any,
     now: datetime,
+    result: BatchResult,
 ) -> list[tuple[dict[str, Any], str]]:
     """Apply each event in its own savepoint; return those that clash, with the reason."""
     clashes: list[tuple[dict[str, Any], str]] = []
     for event, at in valid:
         try:
             with conn.begin_nested():
-                _write(conn, store_number, [(event, at)], zone=zone, now=now)
+                items = _write(conn, store_number, [(event, at)], zone=zone, now=now)
+            result.marketplace_items |= items
         except read_models.Clash as exc:
             clashes.append((event, f"clashes with central's data: {exc}"))
         except (IntegrityError, DataError) as exc:

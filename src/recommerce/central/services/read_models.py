@@ -20,14 +20,19 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, update
 
 from recommerce.central.db import sync_tables as s
+from recommerce.central.services.listings import ListingRefused, save_listings
+from recommerce.central.services.order_events import OrderEventRefused, apply_order_events
 from recommerce.fiscal.closings import Period, closing_record_label
 from recommerce.inventory.model import ItemStatus
 from recommerce.pos.ticket import TicketKind
 from recommerce.registers.police import EntryKind
 from recommerce.sync import events as ev
+from recommerce.sync import reservations as rs
+from recommerce.sync.reservations import Answer
 
 IN_STOCK = ItemStatus.IN_STOCK.value
 SOLD = ItemStatus.SOLD.value
+RESERVED = ItemStatus.RESERVED.value
 TICKET_RECORD = "ticket"
 CLOSING_RECORD = "closing"
 
@@ -50,6 +55,22 @@ class Changes:
     journal_records: list[dict[str, Any]] = field(default_factory=list)
     closings: list[dict[str, Any]] = field(default_factory=list)
     till_sessions: list[dict[str, Any]] = field(default_factory=list)
+    listings: dict[str, dict[str, Any]] = field(default_factory=dict)  # by item: the last wins
+    # Online orders (order_events): the store's answers and updates, and the batch's sales,
+    # looked at for conflicts once the rows are written.
+    order_events: list[tuple[str, dict[str, Any], datetime]] = field(default_factory=list)
+    sales: list[tuple[dict[str, Any], datetime]] = field(default_factory=list)
+    released_holds: set[str] = field(default_factory=set)
+
+    @property
+    def marketplace_items(self) -> set[str]:
+        """The items whose place on the marketplace these changes may alter: listed, delisted
+        (sold, moved off the shelf) or back in stock."""
+        return (
+            set(self.listings)
+            | set(self.item_moves)
+            | {item for item, row in self.new_items.items() if row["status"] != IN_STOCK}
+        )
 
     def business_day(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
@@ -177,6 +198,7 @@ def _ticket_validated(changes: Changes, p: dict[str, Any], at: datetime) -> None
     if p["kind"] == TicketKind.SALE:
         for item in p["items"]:
             changes.move_item(item["item_id"], SOLD, at, ticket_id)
+        changes.sales.append((p, at))
     else:
         for item in p["items"]:
             changes.move_item(item["item_id"], item.get("status", IN_STOCK), at)
@@ -210,6 +232,37 @@ def _period_closed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
     )
 
 
+def _item_listing_changed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    changes.listings[p["item_id"]] = {
+        "item_id": p["item_id"],
+        "store_number": changes.store_number,
+        "article_id": p["article_id"],
+        "grade": p["grade"],
+        "price_cents": p["asking_price_cents"],
+        "description": p["description"],
+        "photos": p["photos"],
+        "published": p["published"],
+        "published_at": at,
+        "updated_at": at,
+    }
+
+
+def _reservation_answered(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    if p["answer"] == Answer.RESERVED:
+        for item in p["items"]:
+            changes.move_item(item["item_id"], RESERVED, at)
+    changes.order_events.append((rs.RESERVATION_ANSWERED, p, at))
+
+
+def _reservation_released(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    for item in p["items"]:
+        changes.move_item(item["item_id"], IN_STOCK, at)
+
+
+def _online_order_updated(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    changes.order_events.append((rs.ONLINE_ORDER_UPDATED, p, at))
+
+
 def _till_session_closed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
     changes.till_sessions.append(
         {
@@ -231,6 +284,10 @@ _APPLIERS: dict[str, Callable[[Changes, dict[str, Any], datetime], None]] = {
     ev.TICKET_VALIDATED: _ticket_validated,
     ev.PERIOD_CLOSED: _period_closed,
     ev.TILL_SESSION_CLOSED: _till_session_closed,
+    ev.ITEM_LISTING_CHANGED: _item_listing_changed,
+    rs.RESERVATION_ANSWERED: _reservation_answered,
+    rs.RESERVATION_RELEASED: _reservation_released,
+    rs.ONLINE_ORDER_UPDATED: _online_order_updated,
 }
 
 _MOVE_ITEM = (
@@ -262,3 +319,15 @@ def write(conn: Connection, changes: Changes) -> None:
             conn.execute(insert(table), rows)
     if changes.item_moves:
         conn.execute(_MOVE_ITEM, list(changes.item_moves.values()))
+    if changes.listings:
+        try:
+            save_listings(conn, list(changes.listings.values()))
+        except ListingRefused as exc:
+            raise Clash(str(exc)) from exc
+    if changes.order_events or changes.sales:
+        try:
+            changes.released_holds |= apply_order_events(
+                conn, changes.store_number, changes.order_events, changes.sales
+            )
+        except OrderEventRefused as exc:
+            raise Clash(str(exc)) from exc

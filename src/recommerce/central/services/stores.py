@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from recommerce.central.db import sync_tables as s
 from recommerce.central.db import tables as t
+from recommerce.db.upsert import insert_missing
 from recommerce.errors import Conflict, DomainError, ErrorCode, NotFound
 
 # Unambiguous letters and digits (no 0/O, 1/I/L), typed by a person from a sheet of paper.
@@ -26,8 +28,17 @@ def digest(secret: str) -> str:
 
 
 def register_store(
-    conn: Connection, *, number: int, name: str, city: str, timezone: str, at: datetime
+    conn: Connection,
+    *,
+    number: int,
+    name: str,
+    city: str,
+    timezone: str,
+    at: datetime,
+    location: tuple[float, float] | None = None,
 ) -> None:
+    """Register a store; `location` (latitude, longitude) lets the marketplace offer a
+    customer the nearest stores."""
     if not 0 <= number <= 999:
         raise DomainError("a store number is between 0 and 999", field="number")
     try:
@@ -38,7 +49,13 @@ def register_store(
         with conn.begin_nested():
             conn.execute(
                 insert(t.stores).values(
-                    number=number, name=name, city=city, timezone=timezone, created_at=at
+                    number=number,
+                    name=name,
+                    city=city,
+                    timezone=timezone,
+                    created_at=at,
+                    latitude=location[0] if location else None,
+                    longitude=location[1] if location else None,
                 )
             )
     except IntegrityError as exc:
@@ -113,3 +130,25 @@ def store_for_credential(conn: Connection, credential: str) -> int | None:
         select(t.stores.c.number).where(t.stores.c.credential_hash == digest(credential))
     ).scalar()
     return number
+
+
+CONTACT_GRAIN = timedelta(seconds=30)  # a store's feed poll refreshes its last contact this often
+
+
+def record_contact(conn: Connection, store_number: int, at: datetime) -> None:
+    """The store was heard from (a feed poll): the marketplace confirms its items' availability
+    from its last contact. Written at most every CONTACT_GRAIN, not on every poll."""
+    insert_missing(
+        conn,
+        s.sync_cursors,
+        [{"store_number": store_number, "last_applied_seq": 0, "store_head_seq": 0}],
+    )
+    conn.execute(
+        update(s.sync_cursors)
+        .where(
+            s.sync_cursors.c.store_number == store_number,
+            (s.sync_cursors.c.last_seen_at.is_(None))
+            | (s.sync_cursors.c.last_seen_at < at - CONTACT_GRAIN),
+        )
+        .values(last_seen_at=at)
+    )

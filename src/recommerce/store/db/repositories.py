@@ -89,6 +89,21 @@ _SAVE_STATUS = (
         updated_by=bindparam("by"),
     )
 )
+_MARK_ORDER_SOLD = (
+    update(t.items)
+    .where(
+        t.items.c.id.in_(bindparam("ids", expanding=True)),
+        t.items.c.status == ItemStatus.RESERVED.value,
+        t.items.c.reserved_for == bindparam("order"),
+    )
+    .values(
+        status=ItemStatus.SOLD.value,
+        reserved_for=None,
+        sold_on=bindparam("ticket"),
+        updated_at=bindparam("at"),
+        updated_by=bindparam("by"),
+    )
+)
 _MARK_SOLD = (
     update(t.items)
     .where(
@@ -309,11 +324,16 @@ class SqlItems:
         rows = self.conn.execute(_LOCK_ITEMS, {"labels": sorted(labels)}).all()
         return {r.label_code: (item_from_row(r._mapping), r.article_name) for r in rows}
 
-    def mark_sold(self, items: list[Item], *, ticket: str, at: datetime, by: str) -> None:
-        """A basket's items sold in one statement, each only if still in stock."""
-        changed = self.conn.execute(
-            _MARK_SOLD, {"ids": [i.id for i in items], "ticket": ticket, "at": at, "by": by}
-        ).rowcount
+    def mark_sold(
+        self, items: list[Item], *, ticket: str, at: datetime, by: str, order: str | None = None
+    ) -> None:
+        """A basket's items sold in one statement, each only if still in stock (or, for the
+        hand-over of online order `order`, still reserved for it)."""
+        params = {"ids": [i.id for i in items], "ticket": ticket, "at": at, "by": by}
+        if order is None:
+            changed = self.conn.execute(_MARK_SOLD, params).rowcount
+        else:
+            changed = self.conn.execute(_MARK_ORDER_SOLD, {**params, "order": order}).rowcount
         if changed != len(items):
             raise Conflict("an item of the basket changed meanwhile; scan it again", field="lines")
         for item in items:

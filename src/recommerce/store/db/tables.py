@@ -360,3 +360,51 @@ store_configuration = Table(
     Column("value", JSON),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+
+# --- the marketplace (docs/marketplace.md) ---------------------------------------------------
+# An item's online listing as the store publishes it: its description for customers and
+# whether staff marked it ready for online. Online it shows while it is published and the item
+# is in stock; a sale ends it, a return brings it back.
+online_listings = Table(
+    "online_listings",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", ForeignKey("staff.id"), nullable=False),
+)
+
+# An item's photos, in the order shown; the image files are in the photo storage, by sha256.
+item_photos = Table(
+    "item_photos",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("full_sha256", String(64), nullable=False),
+    Column("thumb_sha256", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("added_by", ForeignKey("staff.id"), nullable=False),
+)
+
+# Online orders central asked this store to serve: what staff prepare, ship or hand over.
+online_orders = Table(
+    "online_orders",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("fulfilment", String(20), nullable=False),  # collect | ship
+    Column("customer_name", String(200), nullable=False),
+    Column("items", JSON, nullable=False),  # [{"item_id", "label_code", "title", "price_cents"}]
+    Column("total_cents", BigInteger, nullable=False),
+    # to_prepare, ready_for_collection, shipped, collected, rejected, cancelled
+    Column("status", String(30), nullable=False, index=True),
+    Column("reasons", JSON),  # why the store rejected it, by item
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("tracking_number", String(64)),
+    Column("ticket_number", String(40)),
+)

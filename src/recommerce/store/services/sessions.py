@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from recommerce.errors import DomainError, ErrorCode
 from recommerce.ids import new_id
-from recommerce.pos.sessions import differences, expected_amounts
+from recommerce.pos.sessions import COUNTED_TENDERS, differences, expected_amounts
 from recommerce.pos.tenders import TenderKind
 from recommerce.staff.model import Permission, StaffMember
 from recommerce.store.bootstrap import StoreNode
@@ -86,7 +86,7 @@ def close_till(
 ) -> dict[str, Any]:
     """Record what was counted per tender against what the tickets say should be there."""
     staff.require(Permission.SELL)
-    unknown = set(counted) - {k.value for k in TenderKind}
+    unknown = set(counted) - {k.value for k in COUNTED_TENDERS}
     if unknown:
         raise DomainError(f"unknown tender {sorted(unknown)[0]!r}", field="counted")
     now = node.clock.now()

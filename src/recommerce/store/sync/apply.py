@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, update
@@ -18,6 +18,11 @@ from recommerce.catalog.model import Article, Category
 from recommerce.db.catalog_rows import article_row
 from recommerce.db.upsert import upsert
 from recommerce.store.db import tables as t
+from recommerce.store.sync.orders import (
+    apply_order_confirmed,
+    apply_reservation_cancelled,
+    apply_reservation_request,
+)
 from recommerce.sync.feed_events import (
     ARTICLE_UPSERTED,
     CATEGORY_UPSERTED,
@@ -26,6 +31,11 @@ from recommerce.sync.feed_events import (
     PayloadError,
     article_from_payload,
     category_from_payload,
+)
+from recommerce.sync.reservations import (
+    ORDER_CONFIRMED,
+    RESERVATION_CANCELLED,
+    RESERVATION_REQUESTED,
 )
 
 log = logging.getLogger("recommerce.sync.feed")
@@ -80,7 +90,9 @@ def _configuration_change(payload: Mapping[str, Any]) -> tuple[str, Any]:
     return key, payload["value"]
 
 
-def apply_feed_event(conn: Connection, event: Mapping[str, Any], *, at: datetime) -> bool:
+def apply_feed_event(
+    conn: Connection, event: Mapping[str, Any], *, at: datetime, zone: tzinfo = UTC
+) -> bool:
     """Apply one feed row; False when it was skipped (a type or version this store does not
     know, or a payload it cannot read): central may be newer than the store."""
     kind, version, payload = event.get("type"), event.get("schema_version"), event.get("payload")
@@ -103,6 +115,12 @@ def apply_feed_event(conn: Connection, event: Mapping[str, Any], *, at: datetime
         elif kind == CONFIGURATION_CHANGED:
             key, value = _configuration_change(payload)
             save_configuration(conn, key, value, at=at)
+        elif kind == RESERVATION_REQUESTED:
+            apply_reservation_request(conn, payload, at=at, zone=zone)
+        elif kind == ORDER_CONFIRMED:
+            apply_order_confirmed(conn, payload, at=at)
+        elif kind == RESERVATION_CANCELLED:
+            apply_reservation_cancelled(conn, payload, at=at)
         else:
             log.warning("feed row %s skipped: unknown type %r", event.get("seq"), kind)
             return False

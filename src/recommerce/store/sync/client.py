@@ -119,6 +119,7 @@ class Snapshot:
     categories: list[dict[str, Any]]
     articles: list[dict[str, Any]]
     configuration: dict[str, Any]
+    orders: list[dict[str, Any]]  # online orders still to hear of, as feed events
 
 
 class CentralClient:
@@ -204,9 +205,29 @@ class CentralClient:
                     categories=list(body.get("categories") or []),
                     articles=list(body.get("articles") or []),
                     configuration=dict(body.get("configuration") or {}),
+                    orders=[o for o in body.get("orders") or [] if isinstance(o, dict)],
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise CentralUnavailable(f"central's snapshot is malformed: {exc}") from exc
+        return self._refusal(response)
+
+    def has_photo(self, sha256: str) -> bool:
+        """Whether central already holds this photo file (photos are addressed by content)."""
+        response = self._send("HEAD", f"{self._store_path}/photos/{sha256}")
+        if response.status_code in (200, 404):
+            return response.status_code == 200
+        raise CentralUnavailable(f"central answered {response.status_code} for photo {sha256}")
+
+    def put_photo(self, sha256: str, data: bytes) -> Refused | UpgradeRequired | None:
+        """Upload one photo file before the listing event that shows it; None when done."""
+        response = self._send(
+            "PUT",
+            f"{self._store_path}/photos/{sha256}",
+            content=data,
+            headers={"Content-Type": "image/jpeg"},
+        )
+        if response.status_code in (200, 201, 204):
+            return None
         return self._refusal(response)
 
     def day(self, day: date) -> dict[str, Any] | UpgradeRequired | Refused:

@@ -106,6 +106,13 @@ class FeedPuller:
                         configuration=answer.configuration,
                         at=self.node.clock.now(),
                     )
+                    for event in answer.orders:  # each applied once, whatever comes again
+                        apply_feed_event(
+                            conn,
+                            {**event, "schema_version": 1},
+                            at=self.node.clock.now(),
+                            zone=self.node.settings.zone,
+                        )
                     state.save_feed_seq(conn, answer.feed_seq)
                 self.backoff.reset()
                 log.info(
@@ -131,7 +138,7 @@ class FeedPuller:
             if conn is None:
                 return PullResult(PullStatus.STOPPED, feed_seq=cursor)
             for event in fresh:
-                applied += apply_feed_event(conn, event, at=now)
+                applied += apply_feed_event(conn, event, at=now, zone=self.node.settings.zone)
             new_cursor = _seq(fresh[-1])
             state.save_feed_seq(conn, new_cursor)
         return PullResult(

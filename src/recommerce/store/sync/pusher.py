@@ -29,6 +29,7 @@ from recommerce.store.sync.client import (
     UpgradeRequired,
 )
 from recommerce.sync.backoff import Backoff
+from recommerce.sync.events import ITEM_LISTING_CHANGED
 
 log = logging.getLogger("recommerce.sync.push")
 
@@ -90,6 +91,17 @@ def pending_events(conn: Connection, after: int, limit: int) -> list[dict[str, A
     ]
 
 
+def photos_named(events: list[dict[str, Any]]) -> list[str]:
+    """The photo files (sha256) that the listing events of a batch show, each once."""
+    named: dict[str, None] = {}
+    for event in events:
+        if event["type"] == ITEM_LISTING_CHANGED:
+            for photo in event["payload"].get("photos", ()):
+                named[photo["full_sha256"]] = None
+                named[photo["thumb_sha256"]] = None
+    return list(named)
+
+
 @dataclass
 class Pusher:
     node: StoreNode
@@ -101,6 +113,7 @@ class Pusher:
     # up after an outage): (the seq it follows, its events and the head).
     _next: tuple[int, Future[tuple[list[dict[str, Any]], int]]] | None = None
     _reader: ThreadPoolExecutor | None = None
+    _photos_sent: set[str] = field(default_factory=set)  # photo files central holds
 
     def _read(self, after: int) -> tuple[list[dict[str, Any]], int]:
         with self.node.reading() as conn:
@@ -148,7 +161,8 @@ class Pusher:
         if events[-1]["seq"] < head:
             self._read_ahead(events[-1]["seq"])
         try:
-            answer = self.client.push(first, head, events)
+            refused = self._send_photos(events)
+            answer = refused or self.client.push(first, head, events)
         except CentralUnavailable as exc:
             return self._unavailable(str(exc))
         now = self.node.clock.now()
@@ -196,6 +210,24 @@ class Pusher:
                 self._record(reason, now, blocked=blocked)
                 delay = min(REFUSED_CAP_S, max(self.backoff.next_delay(), 30.0))
                 return PushResult(PushStatus.REFUSED, retry_in=delay)
+
+    def _send_photos(self, events: list[dict[str, Any]]) -> Refused | UpgradeRequired | None:
+        """Central receives the photo files that a batch's listings show before the batch, so
+        that a listing never names a photo central lacks. Files are addressed by content:
+        one central holds already is not sent again."""
+        for sha256 in photos_named(events):
+            if sha256 in self._photos_sent or self.client.has_photo(sha256):
+                self._photos_sent.add(sha256)
+                continue
+            data = self.node.photos.get(sha256)
+            if data is None:
+                log.error("photo %s of a listing is missing from the store's photo storage", sha256)
+                continue
+            refused = self.client.put_photo(sha256, data)
+            if refused is not None:
+                return refused
+            self._photos_sent.add(sha256)
+        return None
 
     def _restart(self, expected: int, head: int, now: datetime) -> PushResult:
         if expected > head + 1:

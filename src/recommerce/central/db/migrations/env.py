@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 from recommerce.central.db import (  # noqa: F401  (they register their tables on metadata)
     catalog_tables,
+    marketplace_tables,
     sync_tables,
 )
 from recommerce.central.db.tables import metadata

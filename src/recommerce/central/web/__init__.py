@@ -1,0 +1,1 @@
+"""Central's HTML pages: the marketplace's storefront that customers browse."""

@@ -1,0 +1,1 @@
+"""The marketplace: listings, search, online orders."""
