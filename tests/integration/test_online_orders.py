@@ -26,6 +26,7 @@ from test_marketplace_listings import listed_item, push_all, search, sell
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import marketplace_tables as m
 from recommerce.clock import FixedClock
+from recommerce.marketplace.notifications import LogNotifier
 from recommerce.marketplace.payments import DECLINED_CARD, SimulatedPaymentProvider
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
@@ -294,17 +295,17 @@ def test_a_till_sale_of_an_item_reserved_online_is_a_recorded_conflict_and_a_ref
     assert conflicts[0]["online_fact"]["status"] == "confirmed"
 
 
-def test_a_shipped_order_may_be_withdrawn_within_14_days_of_delivery_with_delivery_refunded(
+@pytest.fixture
+def delivered(
     listed: tuple[str, str],
     client: TestClient,
     login: Headers,
     puller: FeedPuller,
     pusher: Pusher,
     central_client: TestClient,
-    central: CentralNode,
     central_admin: dict[str, str],
-    clock: FixedClock,
-) -> None:
+) -> dict[str, Any]:
+    """An order shipped by the store with its tracking number, and delivered by the carrier."""
     _, item_id = listed
     mine = placed(central_client, [item_id], fulfilment="ship", shipping_address=ADDRESS)
     assert mine["delivery_cents"] == 690
@@ -317,47 +318,34 @@ def test_a_shipped_order_may_be_withdrawn_within_14_days_of_delivery_with_delive
     assert shipped.status_code == 200, shipped.text
     push_all(pusher)
     assert customer_view(central_client, mine["number"])["tracking_number"] == "6A12345678901"
-    delivered = central_client.post(
-        f"/api/v1/orders/{mine['number']}/delivered", headers=central_admin
+    done = central_client.post(f"/api/v1/orders/{mine['number']}/delivered", headers=central_admin)
+    assert done.status_code == 200, done.text
+    return mine
+
+
+def withdraw(central_client: TestClient, number: str) -> Any:
+    return central_client.post(
+        f"/api/v1/marketplace/orders/{number}/withdrawal", json={"email": CUSTOMER["email"]}
     )
-    assert delivered.status_code == 200, delivered.text
+
+
+def test_a_shipped_order_may_be_withdrawn_within_14_days_of_delivery_with_delivery_refunded(
+    delivered: dict[str, Any], central_client: TestClient, clock: FixedClock
+) -> None:
     clock.advance(timedelta(days=14))
-    withdrawn = central_client.post(
-        f"/api/v1/marketplace/orders/{mine['number']}/withdrawal",
-        json={"email": CUSTOMER["email"]},
-    )
+    withdrawn = withdraw(central_client, delivered["number"])
     assert withdrawn.status_code == 200, withdrawn.text
     process(central_client)
-    view = customer_view(central_client, mine["number"])
+    view = customer_view(central_client, delivered["number"])
     assert (view["status"], view["payment_state"]) == ("withdrawn", "refunded")
-    assert view["refunded_cents"] == mine["items_cents"] + 690  # standard delivery included
+    assert view["refunded_cents"] == delivered["items_cents"] + 690  # standard delivery included
 
 
 def test_withdrawal_after_14_days_is_refused(
-    listed: tuple[str, str],
-    client: TestClient,
-    login: Headers,
-    puller: FeedPuller,
-    pusher: Pusher,
-    central_client: TestClient,
-    central_admin: dict[str, str],
-    clock: FixedClock,
+    delivered: dict[str, Any], central_client: TestClient, clock: FixedClock
 ) -> None:
-    _, item_id = listed
-    mine = placed(central_client, [item_id], fulfilment="ship", shipping_address=ADDRESS)
-    sync(puller, pusher, central_client)
-    client.post(
-        f"/api/v1/online-orders/{mine['number']}/hand-over",
-        json={"tracking_number": "6A12345678901"},
-        headers=login("gerant"),
-    )
-    push_all(pusher)
-    central_client.post(f"/api/v1/orders/{mine['number']}/delivered", headers=central_admin)
     clock.advance(timedelta(days=15))
-    refused = central_client.post(
-        f"/api/v1/marketplace/orders/{mine['number']}/withdrawal",
-        json={"email": CUSTOMER["email"]},
-    )
+    refused = withdraw(central_client, delivered["number"])
     assert refused.status_code == 409
     assert refused.json()["code"] == "withdrawal_not_allowed"
 
@@ -422,3 +410,18 @@ def customer_order_id(central_client: TestClient, mine: dict[str, Any]) -> str:
                 select(m.orders.c.id).where(m.orders.c.number == mine["number"])
             ).scalar_one()
         )
+
+
+def test_each_message_to_the_customer_links_to_the_order_page(
+    listed: tuple[str, str], central_client: TestClient, central: CentralNode
+) -> None:
+    _, item_id = listed
+    mine = placed(central_client, [item_id])
+    process(central_client)  # delivers the "order received" message
+    notifier = central.notifier
+    assert isinstance(notifier, LogNotifier)
+    [received] = notifier.sent
+    assert received.recipient == CUSTOMER["email"]
+    assert received.body.endswith(
+        f"http://localhost:8000/commande/{mine['number']}?email=camille%40example.fr"
+    )

@@ -25,6 +25,8 @@ class CentralSettings(BaseSettings):
     feed_retention_events: int = 100_000  # downstream feed rows kept per store
     feed_wait_max_s: float = 30.0  # the longest a feed request is held (long poll)
     log_json: bool = False
+    # Where customers reach the storefront: the links in their messages.
+    public_url: str = "http://localhost:8000"
     # The marketplace (docs/marketplace.md): a store not heard from for this long has its
     # items shown as "availability being confirmed", and they cannot be paid for.
     store_silence_s: int = 300

@@ -122,5 +122,7 @@ notifications = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
+    # A dispatcher sending it holds it until then; one that died lets it go (sent again).
+    Column("claimed_until", UtcDateTime),
     Index("ix_notifications_sent_at", "sent_at"),
 )

@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("sent_at", UtcDateTime(), nullable=True),
+        sa.Column("claimed_until", UtcDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_notifications_order_id_orders")
         ),
