@@ -10,7 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine
 
-from recommerce.central.db import catalog_tables, marketplace_tables, sync_tables  # noqa: F401
+from recommerce.central.db import (  # noqa: F401
+    argus_tables,
+    catalog_tables,
+    marketplace_tables,
+    sync_tables,
+)
 from recommerce.central.db import migrate as central_migrate
 from recommerce.central.db import tables as central_tables
 from recommerce.store.db import migrate as store_migrate

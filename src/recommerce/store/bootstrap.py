@@ -19,6 +19,7 @@ from recommerce.marketplace.photo_storage import DirectoryPhotoStorage, PhotoSto
 from recommerce.pos.printer import FileReceiptPrinter, NetworkReceiptPrinter, ReceiptPrinter
 from recommerce.pos.sale import TillPolicy
 from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
+from recommerce.store.db.argus import StoredArgus
 from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.migrate import upgrade
 from recommerce.store.db.uow import SqlUnitOfWork
@@ -103,6 +104,7 @@ def bootstrap(
         vault=vault,
         fiscal_key=fiscal_key(settings),
         clock=clock or SystemClock(),
+        argus=StoredArgus(engine),
     )
     watch_outbox(engine, node.outbox_written)
     return node

@@ -23,8 +23,12 @@ T = TypeVar("T")
 CATEGORY_UPSERTED = "CategoryUpserted"
 ARTICLE_UPSERTED = "ArticleUpserted"
 CONFIGURATION_CHANGED = "ConfigurationChanged"
+# A price guide trained at central: the store quotes with it (recommerce.argus.guide).
+ARGUS_GUIDE_PUBLISHED = "ArgusGuidePublished"
 
-FEED_TYPES = frozenset({CATEGORY_UPSERTED, ARTICLE_UPSERTED, CONFIGURATION_CHANGED})
+FEED_TYPES = frozenset(
+    {CATEGORY_UPSERTED, ARTICLE_UPSERTED, CONFIGURATION_CHANGED, ARGUS_GUIDE_PUBLISHED}
+)
 
 # How many events central keeps per store by default; a store further behind reloads the
 # snapshot. 100,000 is weeks of catalogue changes for a chain's catalogue.

@@ -408,3 +408,15 @@ online_orders = Table(
     Column("tracking_number", String(64)),
     Column("ticket_number", String(40)),
 )
+
+# The price guides central trained (ArgusGuidePublished), by version: the counter quotes with
+# the newest, offline included.
+argus_guides = Table(
+    "argus_guides",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("method", String(40), nullable=False),
+    Column("trained_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+)

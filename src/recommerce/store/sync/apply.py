@@ -18,12 +18,14 @@ from recommerce.catalog.model import Article, Category
 from recommerce.db.catalog_rows import article_row
 from recommerce.db.upsert import upsert
 from recommerce.store.db import tables as t
+from recommerce.store.db.argus import save_guide
 from recommerce.store.sync.orders import (
     apply_order_confirmed,
     apply_reservation_cancelled,
     apply_reservation_request,
 )
 from recommerce.sync.feed_events import (
+    ARGUS_GUIDE_PUBLISHED,
     ARTICLE_UPSERTED,
     CATEGORY_UPSERTED,
     CONFIGURATION_CHANGED,
@@ -117,6 +119,11 @@ def apply_feed_event(
             save_configuration(conn, key, value, at=at)
         elif kind == RESERVATION_REQUESTED:
             apply_reservation_request(conn, payload, at=at, zone=zone)
+        elif kind == ARGUS_GUIDE_PUBLISHED:
+            try:
+                save_guide(conn, dict(payload), at=at)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PayloadError(f"price guide: {exc}") from exc
         elif kind == ORDER_CONFIRMED:
             apply_order_confirmed(conn, payload, at=at)
         elif kind == RESERVATION_CANCELLED:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from recommerce.central.db import (  # noqa: F401  (they register their tables on metadata)
+    argus_tables,
     catalog_tables,
     marketplace_tables,
     sync_tables,

@@ -1,0 +1,1 @@
+"""The argus: the price guide learned from the chain's sales."""

@@ -1,0 +1,104 @@
+"""The argus trained at central from the chain's sales, shipped down the stores' feeds, and
+quoting at the buying counter (offline included: from the store's own database)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from store_and_central import (  # noqa: F401  (fixtures)
+    Headers,
+    buy,
+    central_database_url,
+    code,
+    enrolled,
+    puller,
+    pusher,
+)
+from test_marketplace_listings import push_all, sell
+
+from recommerce.central.bootstrap import CentralNode
+from recommerce.central.db import argus_tables
+from recommerce.central.services.argus import HISTORY_COLUMNS, train
+from recommerce.errors import DomainError
+from recommerce.store.bootstrap import StoreNode
+from recommerce.store.sync.feed import FeedPuller
+from recommerce.store.sync.pusher import Pusher
+
+
+def quote(client: TestClient, login: Headers, article: str, grade: str = "B") -> dict[str, object]:
+    response = client.post(
+        "/api/v1/quotes", json={"article_id": article, "grade": grade}, headers=login("acheteur")
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_guide_trained_at_central_reaches_the_store_and_quotes_at_the_counter(
+    client: TestClient,
+    login: Headers,
+    article_id: Callable[[str], str],
+    pusher: Pusher,
+    puller: FeedPuller,
+    central: CentralNode,
+    node: StoreNode,
+) -> None:
+    iphone = article_id("iphone 12")
+    before = quote(client, login, iphone)
+    assert before["method"] == "reference-price-rule-v1"
+    for _ in range(3):
+        sell(client, login, buy(client, login, article_id))  # two bought, one sold each time
+    push_all(pusher)
+
+    trained = train(central)
+    assert trained["version"] == 1 and trained["sales"] == 3
+    puller.pull_once(wait=0)
+
+    after = quote(client, login, iphone)
+    assert after["method"] == "argus-statistical-v1"
+    assert after["resale_low_cents"] <= after["resale_price_cents"] <= after["resale_high_cents"]
+    assert 0 < after["buy_offer_cents"] < after["resale_price_cents"]
+    with central.reading() as conn:
+        assert conn.execute(select(argus_tables.argus_guides.c.sales)).scalar_one() == 3
+
+
+def test_a_history_export_trains_the_guide_before_any_sale(
+    tmp_path: Path,
+    client: TestClient,
+    login: Headers,
+    article_id: Callable[[str], str],
+    puller: FeedPuller,
+    central: CentralNode,
+) -> None:
+    iphone = article_id("iphone 12")
+    export = tmp_path / "history.csv"
+    with export.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+        writer.writeheader()
+        for n in range(20):
+            writer.writerow(
+                {
+                    "sold_on": f"2026-0{1 + n % 9}-15",
+                    "article_id": iphone,
+                    "category_code": "phones",
+                    "brand": "Apple",
+                    "grade": "B",
+                    "price_cents": 30000 + 100 * n,
+                    "reference_new_price_cents": 80900,
+                    "released_on": "2020-10-23",
+                }
+            )
+    assert train(central, history=export)["sales"] == 20
+    puller.pull_once(wait=0)
+    after = quote(client, login, iphone)
+    assert after["method"] == "argus-statistical-v1"
+    assert 20000 <= after["resale_price_cents"] <= 40000
+
+
+def test_training_with_nothing_to_learn_from_is_refused(central: CentralNode) -> None:
+    with pytest.raises(DomainError, match="no sale to learn from"):
+        train(central)
