@@ -29,6 +29,7 @@ from recommerce.central.db import sync_tables as central_tables
 from recommerce.clock import FixedClock
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
+from recommerce.store.seed import DEMO_PASSWORD
 from recommerce.store.sync import state
 from recommerce.store.sync.pusher import Pusher, PushStatus, occurred_at_text
 from recommerce.sync.protocol import (
@@ -350,3 +351,42 @@ def test_a_bad_search_gets_a_problem(central_client: TestClient, params: dict[st
     response = central_client.get("/api/v1/marketplace/listings", params=params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_markdown_approved_by_a_manager_lowers_the_price_online(
+    client: TestClient,
+    login: Headers,
+    article_id: Callable[[str], str],
+    pusher: Pusher,
+    central_client: TestClient,
+    clock: FixedClock,
+) -> None:
+    label, item_id = listed_item(client, login, article_id)
+    push_all(pusher)
+    before = central_client.get(f"/api/v1/marketplace/listings/{item_id}").json()["price_cents"]
+    clock.advance(timedelta(days=31))
+    manager, cashier = fresh_login(client, "gerant"), fresh_login(client, "caissier")
+    answer = client.get("/api/v1/markdowns", headers=manager)
+    assert answer.status_code == 200, answer.text
+    due = answer.json()
+    mine = next(m for m in due if m["label_code"] == label)
+    assert mine["percent"] == 10
+    refused = client.post("/api/v1/markdowns", json={"labels": [label]}, headers=cashier)
+    assert refused.status_code == 403
+    applied = client.post("/api/v1/markdowns", json={"labels": [label]}, headers=manager)
+    assert applied.status_code == 200, applied.text
+    push_all(pusher)
+    after = central_client.get(f"/api/v1/marketplace/listings/{item_id}").json()["price_cents"]
+    assert after == mine["new_price_cents"] < before
+    assert search(central_client, q="iphone", sort="price_asc")["items"][0]["price_cents"] == after
+    again = client.post("/api/v1/markdowns", json={"labels": [label]}, headers=manager)
+    assert again.status_code == 409  # already marked down: nothing due
+
+
+def fresh_login(client: TestClient, username: str) -> dict[str, str]:
+    """Bearer headers from a login now (after the clock moved past older tokens' lifetime)."""
+    response = client.post(
+        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -30,3 +30,5 @@ TILL_SESSION_CLOSED = "TillSessionClosed"
 TICKET_VALIDATED = "TicketValidated"  # a sale or a return: items sold or back in stock
 # An item published for online sale (description, price, photos) or taken off the marketplace.
 ITEM_LISTING_CHANGED = "ItemListingChanged"
+# An item's asking price changed after it was bought (a markdown of aging stock).
+ITEM_PRICE_CHANGED = "ItemPriceChanged"

@@ -277,6 +277,15 @@ ITEM_LISTING_CHANGED_V1: dict[str, Check] = {
     "staff_id": _NAME,
 }
 
+ITEM_PRICE_CHANGED_V1: dict[str, Check] = {
+    "item_id": _ID,
+    "label_code": _string(LABEL_CODE_MAX),
+    "from_cents": _integer(0),
+    "to_cents": _integer(0),
+    "reason": _TEXT,
+    "staff_id": _NAME,
+}
+
 _ORDER_ITEMS = _list(_obj({"item_id": _ID, "label_code": _string(LABEL_CODE_MAX)}))
 
 RESERVATION_ANSWERED_V1: dict[str, Check] = {
@@ -334,6 +343,7 @@ PAYLOAD_SCHEMAS: dict[str, dict[int, dict[str, Check]]] = {
     ev.REGISTER_ENTRY_CORRECTED: {1: REGISTER_ENTRY_CORRECTED_V1},
     ev.ITEM_STATUS_CHANGED: {1: ITEM_STATUS_CHANGED_V1},
     ev.ITEM_LISTING_CHANGED: {1: ITEM_LISTING_CHANGED_V1},
+    ev.ITEM_PRICE_CHANGED: {1: ITEM_PRICE_CHANGED_V1},
     rs.RESERVATION_ANSWERED: {1: RESERVATION_ANSWERED_V1},
     rs.RESERVATION_RELEASED: {1: RESERVATION_RELEASED_V1},
     rs.ONLINE_ORDER_UPDATED: {1: ONLINE_ORDER_UPDATED_V1},

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, update
 
+from recommerce.central.db import marketplace_tables as m
 from recommerce.central.db import sync_tables as s
 from recommerce.central.services.listings import ListingRefused, save_listings
 from recommerce.central.services.order_events import OrderEventRefused, apply_order_events
@@ -61,6 +62,7 @@ class Changes:
     order_events: list[tuple[str, dict[str, Any], datetime]] = field(default_factory=list)
     sales: list[tuple[dict[str, Any], datetime]] = field(default_factory=list)
     released_holds: set[str] = field(default_factory=set)
+    prices: dict[str, int] = field(default_factory=dict)  # known items' new asking price
 
     @property
     def marketplace_items(self) -> set[str]:
@@ -69,6 +71,7 @@ class Changes:
         return (
             set(self.listings)
             | set(self.item_moves)
+            | set(self.prices)
             | {item for item, row in self.new_items.items() if row["status"] != IN_STOCK}
         )
 
@@ -247,6 +250,17 @@ def _item_listing_changed(changes: Changes, p: dict[str, Any], at: datetime) -> 
     }
 
 
+def _item_price_changed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    pending = changes.new_items.get(p["item_id"])
+    if pending is not None:
+        pending["asking_price_cents"] = p["to_cents"]
+    else:
+        changes.prices[p["item_id"]] = p["to_cents"]
+    listing = changes.listings.get(p["item_id"])
+    if listing is not None:  # listed in this batch: the listing shows the new price
+        listing["price_cents"] = p["to_cents"]
+
+
 def _reservation_answered(changes: Changes, p: dict[str, Any], at: datetime) -> None:
     if p["answer"] == Answer.RESERVED:
         for item in p["items"]:
@@ -285,6 +299,7 @@ _APPLIERS: dict[str, Callable[[Changes, dict[str, Any], datetime], None]] = {
     ev.PERIOD_CLOSED: _period_closed,
     ev.TILL_SESSION_CLOSED: _till_session_closed,
     ev.ITEM_LISTING_CHANGED: _item_listing_changed,
+    ev.ITEM_PRICE_CHANGED: _item_price_changed,
     rs.RESERVATION_ANSWERED: _reservation_answered,
     rs.RESERVATION_RELEASED: _reservation_released,
     rs.ONLINE_ORDER_UPDATED: _online_order_updated,
@@ -298,6 +313,18 @@ _MOVE_ITEM = (
         status_at=bindparam("b_status_at"),
         sold_ticket_id=bindparam("b_sold_ticket_id"),
     )
+)
+
+
+_PRICE_ITEM = (
+    update(s.items)
+    .where(s.items.c.item_id == bindparam("b_item_id"))
+    .values(asking_price_cents=bindparam("b_price"))
+)
+_PRICE_LISTING = (
+    update(m.listings)
+    .where(m.listings.c.item_id == bindparam("b_item_id"))
+    .values(price_cents=bindparam("b_price"))
 )
 
 
@@ -319,6 +346,10 @@ def write(conn: Connection, changes: Changes) -> None:
             conn.execute(insert(table), rows)
     if changes.item_moves:
         conn.execute(_MOVE_ITEM, list(changes.item_moves.values()))
+    if changes.prices:
+        rows = [{"b_item_id": i, "b_price": cents} for i, cents in changes.prices.items()]
+        conn.execute(_PRICE_ITEM, rows)
+        conn.execute(_PRICE_LISTING, rows)
     if changes.listings:
         try:
             save_listings(conn, list(changes.listings.values()))

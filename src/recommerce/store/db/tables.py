@@ -420,3 +420,16 @@ argus_guides = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("payload", JSON, nullable=False),
 )
+
+# Every change of an item's asking price after it was bought (a markdown), who approved it.
+price_changes = Table(
+    "price_changes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("from_cents", BigInteger, nullable=False),
+    Column("to_cents", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("approved_by", ForeignKey("staff.id"), nullable=False),
+)

@@ -1,4 +1,4 @@
-"""argus: the price guides central sends
+"""argus: the price guides central sends, and markdowns of aging stock
 
 Revision ID: 0006
 Revises: 0005
@@ -28,7 +28,27 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("version", name=op.f("pk_argus_guides")),
     )
+    op.create_table(
+        "price_changes",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("item_id", sa.String(length=36), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("from_cents", sa.BigInteger(), nullable=False),
+        sa.Column("to_cents", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("approved_by", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["approved_by"], ["staff.id"], name=op.f("fk_price_changes_approved_by_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_price_changes_item_id_items")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_changes")),
+    )
+    op.create_index(op.f("ix_price_changes_item_id"), "price_changes", ["item_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_price_changes_item_id"), table_name="price_changes")
+    op.drop_table("price_changes")
     op.drop_table("argus_guides")
