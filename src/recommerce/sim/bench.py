@@ -21,6 +21,7 @@ from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.catalog.model import Grade
 from recommerce.inventory.labels import LabelContent, label_code, render_png, render_svg
 from recommerce.money import Money
+from recommerce.sim.marketplace_bench import MARKETPLACE_GOALS, run_marketplace_benches
 from recommerce.sim.stores import bench_store
 from recommerce.sim.sync_bench import SYNC_GOALS, run_sync_benches
 from recommerce.sim.till_bench import GOALS, bench_seller, bench_till
@@ -105,11 +106,18 @@ def run(*, quick: bool) -> dict[str, Any]:
             base_url=os.environ.get("RECOMMERCE_BENCH_DATABASE_URL") or None,
         )
         figures.update(sync["figures"])
+        # The marketplace: a till sale off the website, and search over many listings.
+        marketplace = run_marketplace_benches(
+            Path(workdir) / "marketplace",
+            quick=quick,
+            base_url=os.environ.get("RECOMMERCE_BENCH_DATABASE_URL") or None,
+        )
+        figures.update(marketplace["figures"])
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "quick": quick,
         "repeats": repeats,
-        "statistic": "median",  # of the *_ms figures, except the till's percentiles
+        "statistic": "median",  # of the *_ms figures, except percentiles (_p50, _p95, _p99)
         "machine": {
             "platform": platform.platform(),
             "python": platform.python_version(),
@@ -120,7 +128,9 @@ def run(*, quick: bool) -> dict[str, Any]:
         "database": "sqlite (WAL, synchronous=FULL) in a temporary directory",
         "figures": figures,
         # The goal on 2 cores: for reading next to the figures, never asserted.
-        "goals": {**GOALS, **SYNC_GOALS},
+        "goals": {**GOALS, **SYNC_GOALS, **MARKETPLACE_GOALS},
         "till": till_setup,
         "sync": sync["setup"],
+        # How delist_* and search_* were measured (stores, sales, listings, queries, stages).
+        "marketplace": marketplace["setup"],
     }

@@ -26,7 +26,6 @@ listings = Table(
     Column("published", Boolean, nullable=False),
     Column("published_at", UtcDateTime, nullable=False),  # first published
     Column("updated_at", UtcDateTime, nullable=False),  # the store's last change
-    Index("ix_listings_published_store_number", "published", "store_number"),
 )
 
 # The chain's online customers (central owns the customer master), by e-mail address.

@@ -130,12 +130,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_listings")),
     )
-    op.create_index(
-        "ix_listings_published_store_number",
-        "listings",
-        ["published", "store_number"],
-        unique=False,
-    )
     op.create_table(
         "notifications",
         sa.Column("id", sa.String(length=36), nullable=False),
