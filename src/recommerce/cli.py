@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from recommerce.argus.cli import app as argus_app
 from recommerce.central.cli import central_app
 from recommerce.errors import DomainError
 from recommerce.store.sync import cli as sync_cli
@@ -27,6 +28,7 @@ store_app.command("enroll")(sync_cli.enroll)
 fiscal_app = typer.Typer(help="The store's fiscal journal.", no_args_is_help=True)
 app.add_typer(fiscal_app, name="fiscal")
 app.add_typer(central_app, name="central")
+app.add_typer(argus_app, name="argus")
 console = Console()
 
 
