@@ -102,3 +102,24 @@ def test_a_history_export_trains_the_guide_before_any_sale(
 def test_training_with_nothing_to_learn_from_is_refused(central: CentralNode) -> None:
     with pytest.raises(DomainError, match="no sale to learn from"):
         train(central)
+
+
+def test_the_data_team_generates_a_history_and_trains_on_the_command_line(
+    tmp_path: Path, central: CentralNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from recommerce.cli import app
+
+    monkeypatch.setenv("RECOMMERCE_CENTRAL_DATA_DIR", str(central.settings.data_dir))
+    monkeypatch.setenv("RECOMMERCE_CENTRAL_DATABASE_URL", central.settings.effective_database_url)
+    runner = CliRunner()
+    export = tmp_path / "history.csv"
+    made = runner.invoke(app, ["argus", "generate", "--out", str(export), "--sales", "2000"])
+    assert made.exit_code == 0, made.output
+    trained = runner.invoke(app, ["argus", "train", "--history", str(export)])
+    assert trained.exit_code == 0, trained.output
+    assert "argus guide 1" in trained.output and "2000 sales" in trained.output
+    missing = runner.invoke(app, ["argus", "train", "--history", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 2
+    assert "there is no file" in missing.output

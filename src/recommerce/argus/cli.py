@@ -184,3 +184,60 @@ def _cell(figure: dict[str, Any], shape: str, factor: float) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "n/a"
     return f"{shape.format(mean * factor)} ± {shape.format((std or 0.0) * factor)}"
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="the CSV to write")],
+    sales: Annotated[int, typer.Option(min=1, max=50_000_000)] = 100_000,
+    articles: Annotated[int, typer.Option(min=38, max=200_000)] = 5000,
+    seed: Annotated[int, typer.Option()] = 7,
+    start: Annotated[str, typer.Option(help="first day, ISO")] = "2021-01-01",
+    end: Annotated[str, typer.Option(help="last day, ISO")] = "2025-12-31",
+) -> None:
+    """A synthetic sales history (deterministic by seed), as a CSV to train or evaluate on."""
+    from datetime import date
+
+    from recommerce.argus.history import synthetic_catalogue, synthetic_sales, write_csv
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        _fail(f"dates are written 2025-12-31: {exc}")
+    if last < first:
+        _fail("the last day comes before the first")
+    catalogue = synthetic_catalogue(seed, articles)
+    written = write_csv(
+        synthetic_sales(catalogue, seed=seed, sales=sales, start=first, end=last), out
+    )
+    console.print(f"{written} sales of {len(catalogue)} articles written to {out}")
+
+
+@app.command()
+def train(
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            help="an export of older sales (CSV: sold_on, article_id, grade, price_cents...)"
+        ),
+    ] = None,
+) -> None:
+    """Train the price guide at central from its sales (and an older history), keep it as a
+    new version and send it to every store."""
+    from recommerce.central.bootstrap import bootstrap
+    from recommerce.central.services.argus import train as train_guide
+    from recommerce.errors import DomainError
+
+    if history is not None and not history.is_file():
+        _fail(f"there is no file {str(history)!r}")
+    central = bootstrap()
+    try:
+        trained = train_guide(central, history=history)
+    except DomainError as exc:
+        _fail(exc.message)
+    finally:
+        central.engine.dispose()
+    console.print(
+        f"argus guide {trained['version']} ({trained['method']}) trained on {trained['sales']} "
+        f"sales from {trained['source']}, {trained['articles']} article-grades; sent to the stores"
+    )
