@@ -74,9 +74,22 @@ def apply_order_events(
             released |= _answered(conn, store_number, payload, at)
         elif kind == ONLINE_ORDER_UPDATED:
             released |= _updated(conn, store_number, payload, at)
-    for payload, at in sales:
-        if payload["kind"] == TicketKind.SALE:
-            released |= _conflicts(conn, store_number, payload, at)
+    tickets = [(p, at) for p, at in sales if p["kind"] == TicketKind.SALE]
+    if tickets:
+        # One look for the whole batch: most sales touch no item an order holds.
+        sold = [item["item_id"] for p, _ in tickets for item in p["items"]]
+        held = {
+            row.item_id
+            for row in conn.execute(
+                select(m.item_holds.c.item_id).where(
+                    m.item_holds.c.item_id.in_(bindparam("ids", expanding=True))
+                ),
+                {"ids": sold},
+            )
+        }
+        for payload, at in tickets:
+            if any(item["item_id"] in held for item in payload["items"]):
+                released |= _conflicts(conn, store_number, payload, at)
     return released
 
 
