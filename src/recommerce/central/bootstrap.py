@@ -14,7 +14,7 @@ from recommerce.clock import Clock, SystemClock
 from recommerce.db.engine import READ_ONLY, make_engine, write_lock
 from recommerce.marketplace.notifications import LogNotifier, Notifier
 from recommerce.marketplace.payments import PaymentProvider, SimulatedPaymentProvider
-from recommerce.marketplace.photo_storage import DirectoryPhotoStorage, PhotoStorage
+from recommerce.marketplace.photo_storage import PhotoStorage, open_photo_storage
 from recommerce.marketplace.search import ListingIndex
 from recommerce.marketplace.tantivy_index import TantivyListingIndex
 
@@ -40,7 +40,11 @@ class CentralNode:
     def photos(self) -> PhotoStorage:
         """The marketplace's photo files, by sha256, as the stores upload them."""
         if self.photo_storage is None:
-            self.photo_storage = DirectoryPhotoStorage(self.settings.photos_dir)
+            self.photo_storage = open_photo_storage(
+                self.settings.photo_store,
+                self.settings.photos_dir,
+                endpoint_url=self.settings.photo_store_endpoint,
+            )
         return self.photo_storage
 
     @property

@@ -31,6 +31,10 @@ class CentralSettings(BaseSettings):
     # items shown as "availability being confirmed", and they cannot be paid for.
     store_silence_s: int = 300
     search_index_dir: Path | None = None  # default: data_dir/search
+    # Listing photos: files in data_dir/photos by default, or an S3-compatible bucket
+    # ("s3://bucket/prefix", with its endpoint for MinIO and other providers).
+    photo_store: str | None = None
+    photo_store_endpoint: str | None = None
     # An online order whose store has not answered its reservation request by then is
     # cancelled, its payment voided.
     reservation_timeout_s: int = 120

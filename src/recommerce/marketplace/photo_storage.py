@@ -116,3 +116,17 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_photo_storage(
+    url: str | None, directory: Path, *, endpoint_url: str | None = None
+) -> PhotoStorage:
+    """The photo storage a node is configured with: files under `directory` by default, or an
+    S3-compatible bucket for `s3://bucket/prefix` (at `endpoint_url` for a MinIO or another
+    provider's S3)."""
+    if not url:
+        return DirectoryPhotoStorage(directory)
+    from recommerce.marketplace.s3_photo_storage import S3PhotoStorage
+
+    options = {"endpoint_url": endpoint_url} if endpoint_url else {}
+    return S3PhotoStorage.from_url(url, **options)

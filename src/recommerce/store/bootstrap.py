@@ -15,7 +15,7 @@ from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
 from recommerce.clock import Clock, SystemClock
 from recommerce.db.engine import READ_ONLY, make_engine
 from recommerce.fiscal.journal import FiscalKey
-from recommerce.marketplace.photo_storage import DirectoryPhotoStorage, PhotoStorage
+from recommerce.marketplace.photo_storage import PhotoStorage, open_photo_storage
 from recommerce.pos.printer import FileReceiptPrinter, NetworkReceiptPrinter, ReceiptPrinter
 from recommerce.pos.sale import TillPolicy
 from recommerce.pos.terminal import PaymentTerminal, SimulatedPaymentTerminal
@@ -74,7 +74,11 @@ class StoreNode:
     def photos(self) -> PhotoStorage:
         """Where item photos are kept (by sha256): the store's data directory by default."""
         if self.photo_storage is None:
-            self.photo_storage = DirectoryPhotoStorage(self.settings.data_dir / "photos")
+            self.photo_storage = open_photo_storage(
+                self.settings.photo_store,
+                self.settings.data_dir / "photos",
+                endpoint_url=self.settings.photo_store_endpoint,
+            )
         return self.photo_storage
 
     @contextmanager

@@ -35,6 +35,10 @@ class StoreSettings(BaseSettings):
     # data_dir/receipts (the demo, tests, or a till whose printer is out of order).
     receipt_printer: str | None = None
     store_siret: str | None = None  # printed on receipts
+    # Item photos: files in data_dir/photos by default, or an S3-compatible bucket
+    # ("s3://bucket/prefix", with its endpoint for MinIO and other providers).
+    photo_store: str | None = None
+    photo_store_endpoint: str | None = None
     token_ttl_hours: int = 12
     cash_split_window_hours: int = 24  # cash paid to one seller within this window counts once
     precious_metal_hold_hours: int = 48  # business-rules A.8 (?): setting, default 48 h
