@@ -86,8 +86,11 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
         "search_index_build_s",
         "search_reference_sql_like_p95_ms",
     }
-    assert till | sync | marketplace <= report["figures"].keys()
-    assert all(report["figures"][name] > 0 for name in till | sync | marketplace)
+    argus = {"quote_p50_ms", "quote_p99_ms", "quote_in_process_p99_ms", "argus_train_1m_sales_s"}
+    figures = till | sync | marketplace | argus
+    assert figures <= report["figures"].keys()
+    assert all(report["figures"][name] > 0 for name in figures)
+    assert report["argus"]["training"]["sales"] == report["figures"]["argus_train_sales"]
     assert report["sync"]["central_database"].startswith("sqlite")
     # The search names the engine that answered, and how the figures were measured.
     engine = report["figures"]["search_engine"]
@@ -102,5 +105,7 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
         "sale_to_central_p99_ms": 500,
         "delist_p99_ms": 1000,
         "search_p95_ms": 20,
+        "quote_p99_ms": 10,
+        "argus_train_1m_sales_s": 180,
     }
     assert "till_sale_p99_ms" in result.output

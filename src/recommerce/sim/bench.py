@@ -21,6 +21,7 @@ from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.catalog.model import Grade
 from recommerce.inventory.labels import LabelContent, label_code, render_png, render_svg
 from recommerce.money import Money
+from recommerce.sim.argus_bench import ARGUS_GOALS, run_argus_benches
 from recommerce.sim.marketplace_bench import MARKETPLACE_GOALS, run_marketplace_benches
 from recommerce.sim.stores import bench_store
 from recommerce.sim.sync_bench import SYNC_GOALS, run_sync_benches
@@ -113,6 +114,9 @@ def run(*, quick: bool) -> dict[str, Any]:
             base_url=os.environ.get("RECOMMERCE_BENCH_DATABASE_URL") or None,
         )
         figures.update(marketplace["figures"])
+        # The argus: a quote at the counter, and training on a million sales.
+        argus = run_argus_benches(Path(workdir) / "argus", quick=quick)
+        figures.update(argus["figures"])
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "quick": quick,
@@ -128,9 +132,10 @@ def run(*, quick: bool) -> dict[str, Any]:
         "database": "sqlite (WAL, synchronous=FULL) in a temporary directory",
         "figures": figures,
         # The goal on 2 cores: for reading next to the figures, never asserted.
-        "goals": {**GOALS, **SYNC_GOALS, **MARKETPLACE_GOALS},
+        "goals": {**GOALS, **SYNC_GOALS, **MARKETPLACE_GOALS, **ARGUS_GOALS},
         "till": till_setup,
         "sync": sync["setup"],
         # How delist_* and search_* were measured (stores, sales, listings, queries, stages).
         "marketplace": marketplace["setup"],
+        "argus": argus["setup"],
     }
