@@ -33,8 +33,9 @@ from test_storefront_pages import listed_item, push_all
 from recommerce.central.api.orders import OrderLineOut, OrderOut
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import marketplace_tables as m
-from recommerce.central.web import storefront
-from recommerce.central.web.storefront import Cart, CartFull, CartSigner
+from recommerce.central.web import cart as storefront_cart
+from recommerce.central.web import orders as storefront_orders
+from recommerce.central.web.cart import Cart, CartFull, CartSigner
 from recommerce.clock import FixedClock
 from recommerce.marketplace.orders import Fulfilment, OrderStatus
 from recommerce.store.sync.feed import FeedPuller
@@ -103,7 +104,9 @@ def orders_count(central: CentralNode) -> int:
 def signed(secret: bytes, ids: list[str]) -> str:
     """A cart cookie signed the storefront's way, whatever it holds."""
     payload = ".".join(ids)
-    mac = hmac.new(secret, storefront.CART_SIGNATURE_CONTEXT + payload.encode(), hashlib.sha256)
+    mac = hmac.new(
+        secret, storefront_cart.CART_SIGNATURE_CONTEXT + payload.encode(), hashlib.sha256
+    )
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode() + "." + payload
 
 
@@ -173,13 +176,13 @@ def test_a_cookie_of_more_than_twenty_items_is_ignored_even_signed() -> None:
 
 
 def test_the_signing_secret_is_made_once_and_readable_by_its_owner_only(tmp_path: Path) -> None:
-    secret = storefront.storefront_secret(tmp_path / "central")
+    secret = storefront_cart.storefront_secret(tmp_path / "central")
     path = tmp_path / "central" / "storefront-secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().strip().encode() == secret
     assert len(secret) >= 43
-    assert storefront.storefront_secret(tmp_path / "central") == secret
-    assert storefront.storefront_secret(tmp_path / "other") != secret
+    assert storefront_cart.storefront_secret(tmp_path / "central") == secret
+    assert storefront_cart.storefront_secret(tmp_path / "other") != secret
     assert [p.name for p in (tmp_path / "central").iterdir()] == ["storefront-secret"]
 
 
@@ -187,7 +190,7 @@ def test_the_signing_secret_is_made_once_and_readable_by_its_owner_only(tmp_path
 
 
 def test_an_empty_checkout_form_names_every_missing_field_in_french() -> None:
-    _, errors, asked = storefront.read_checkout_form({}, today=TODAY)
+    _, errors, asked = storefront_orders.read_checkout_form({}, today=TODAY)
     assert asked is None
     assert errors == {
         "nom": "Indiquez votre nom et votre prénom.",
@@ -215,14 +218,14 @@ def test_an_empty_checkout_form_names_every_missing_field_in_french() -> None:
 def test_a_field_typed_wrong_gets_a_french_message(
     changes: dict[str, str], field: str, words: str
 ) -> None:
-    _, errors, asked = storefront.read_checkout_form(form(**changes), today=TODAY)
+    _, errors, asked = storefront_orders.read_checkout_form(form(**changes), today=TODAY)
     assert asked is None
     assert list(errors) == [field]
     assert words in errors[field]
 
 
 def test_a_delivery_needs_a_full_address_with_a_five_digit_postcode() -> None:
-    typed, errors, asked = storefront.read_checkout_form(
+    typed, errors, asked = storefront_orders.read_checkout_form(
         form(mode="ship", livraison_ligne1="12 rue Mercière", livraison_code_postal="6902"),
         today=TODAY,
     )
@@ -236,7 +239,7 @@ def test_a_delivery_needs_a_full_address_with_a_five_digit_postcode() -> None:
 
 
 def test_a_correct_form_asks_for_the_order_with_the_card_as_the_bank_reads_it() -> None:
-    typed, errors, asked = storefront.read_checkout_form(
+    typed, errors, asked = storefront_orders.read_checkout_form(
         form(
             mode="ship",
             nom="  Camille   Martin ",
@@ -342,7 +345,7 @@ def an_order(status: OrderStatus, **changes: Any) -> OrderOut:
     ],
 )
 def test_the_order_status_reads_in_french(order: OrderOut, headline: str, waiting: bool) -> None:
-    status = storefront.order_status(order)
+    status = storefront_orders.order_status(order)
     assert status.headline.replace("\u202f", " ").replace("\xa0", " ") == headline
     assert status.waiting is waiting
 
@@ -352,10 +355,10 @@ def test_a_shipped_order_may_be_withdrawn_until_14_days_after_delivery() -> None
     delivered = an_order(
         OrderStatus.DELIVERED, fulfilment=Fulfilment.SHIP, withdrawal_ends_on=date(2026, 12, 4)
     )
-    assert storefront.may_withdraw(shipped, TODAY)
-    assert storefront.may_withdraw(delivered, date(2026, 12, 4))
-    assert not storefront.may_withdraw(delivered, date(2026, 12, 5))
-    assert not storefront.may_withdraw(an_order(OrderStatus.COLLECTED), TODAY)
+    assert storefront_orders.may_withdraw(shipped, TODAY)
+    assert storefront_orders.may_withdraw(delivered, date(2026, 12, 4))
+    assert not storefront_orders.may_withdraw(delivered, date(2026, 12, 5))
+    assert not storefront_orders.may_withdraw(an_order(OrderStatus.COLLECTED), TODAY)
 
 
 # --- the cart's pages -------------------------------------------------------------------------
@@ -399,7 +402,7 @@ def test_a_twenty_first_item_is_refused_in_french(
     listed: Listed, central_client: TestClient, central: CentralNode
 ) -> None:
     item_id = listed()
-    secret = storefront.storefront_secret(central.settings.data_dir)
+    secret = storefront_cart.storefront_secret(central.settings.data_dir)
     full = [f"01939a4e-0000-7000-8000-{n:012d}" for n in range(20)]
     central_client.cookies.set("panier", signed(secret, full))
     refused = add(central_client, item_id)

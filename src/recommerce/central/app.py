@@ -25,6 +25,7 @@ from recommerce.central.api import (
 from recommerce.central.bootstrap import CentralNode, bootstrap
 from recommerce.central.services.order_processor import OrderProcessor
 from recommerce.central.services.search_index import ListingIndexer
+from recommerce.central.web import orders as storefront_orders
 from recommerce.central.web import storefront
 from recommerce.web import problems
 from recommerce.web.metrics import install_metrics
@@ -78,6 +79,7 @@ def create_app(central: CentralNode | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(storefront.router)
+    app.include_router(storefront_orders.router)
     app.state.metrics = install_metrics(app)
     app.state.sync_metrics = sync_upstream.SyncMetrics(app.state.metrics)
 
