@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,33 @@ def test_the_data_team_generates_a_history_and_trains_on_the_command_line(
     missing = runner.invoke(app, ["argus", "train", "--history", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2
     assert "there is no file" in missing.output
+
+
+def test_the_learned_model_quotes_the_articles_it_knows_and_the_statistics_the_others(
+    tmp_path: Path,
+    client: TestClient,
+    login: Headers,
+    article_id: Callable[[str], str],
+    puller: FeedPuller,
+    central: CentralNode,
+) -> None:
+    from recommerce.argus.history import synthetic_catalogue, synthetic_sales, write_csv
+
+    export = tmp_path / "history.csv"
+    catalogue = synthetic_catalogue(3, 300)
+    write_csv(
+        synthetic_sales(
+            catalogue, seed=3, sales=3000, start=date(2024, 1, 1), end=date(2026, 10, 31)
+        ),
+        export,
+    )
+    trained = train(central, history=export)
+    assert trained["learned"] > 0
+    puller.pull_once(wait=0)
+    iphone = article_id("iphone 12")  # a demo article: among the history's best sellers
+    grades = [quote(client, login, iphone, grade) for grade in ("A", "B", "C", "D")]
+    assert {g["method"] for g in grades} == {"argus-learned-v2"}
+    prices = [g["resale_price_cents"] for g in grades]
+    assert prices == sorted(prices, reverse=True)  # a better grade is never quoted lower
+    for g in grades:
+        assert g["resale_low_cents"] <= g["resale_price_cents"] <= g["resale_high_cents"]

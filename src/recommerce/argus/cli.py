@@ -239,5 +239,6 @@ def train(
         central.engine.dispose()
     console.print(
         f"argus guide {trained['version']} ({trained['method']}) trained on {trained['sales']} "
-        f"sales from {trained['source']}, {trained['articles']} article-grades; sent to the stores"
+        f"sales from {trained['source']}, {trained['articles']} article-grades "
+        f"({trained['learned']} from the learned model); sent to the stores"
     )

@@ -35,6 +35,7 @@ from recommerce.money import Money
 GRADES = (Grade.A, Grade.B, Grade.C, Grade.D)  # best first
 DAYS_PER_YEAR = 365.25
 METHOD = "argus-statistical-v1"
+LEARNED_METHOD = "argus-learned-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,9 @@ class StatisticalGuide:
     overall: dict[Grade, Spread]
     prior_strength: float
     rules: BuyingRules = field(default_factory=BuyingRules)
+    # The learned model's figures (argus v2, recommerce.argus.model) for the articles it has
+    # support for, in the same units (log share of the new price at release); v1 elsewhere.
+    learned: dict[tuple[str, Grade], Spread] = field(default_factory=dict)
 
     @classmethod
     def learn(
@@ -180,7 +184,11 @@ class StatisticalGuide:
         )
 
     def _level(self, article: Article, grade: Grade) -> Spread | None:
-        """The article's figures for one grade, shrunk toward its brand and category."""
+        """The article's figures for one grade: the learned model's where it has support, else
+        the statistics shrunk toward its brand and category."""
+        learned = self.learned.get((article.id, grade))
+        if learned is not None:
+            return learned
         base = self.overall.get(grade)
         category = self.categories.get((article.category_code, grade))
         if category is not None:
@@ -221,6 +229,7 @@ class StatisticalGuide:
             p50=money(centre),
             p90=money(centre + own.high),
             support=own.weight,
+            method=LEARNED_METHOD if (article.id, grade) in self.learned else METHOD,
         )
 
     def quote(self, article: Article, grade: Grade, *, on: date) -> Quote | None:
@@ -239,6 +248,15 @@ class StatisticalGuide:
             buy_offer=Money(max(0, offer // step * step)),  # rounded down: never overpay
             method=found.method,
         )
+
+
+def at_release(log_price: float, new_price_cents: int, years: float, depreciation: float) -> float:
+    """A log price as the guide keeps it: a share of the new price, brought back to release."""
+    return log_price - math.log(new_price_cents) - depreciation * years
+
+
+def years_since(released_on: date | None, on: date) -> float:
+    return _years(released_on, on)
 
 
 def _depreciation(rows: list[tuple[PastSale, float, float, float]]) -> dict[str, float]:
@@ -307,6 +325,7 @@ def guide_payload(guide: StatisticalGuide) -> dict[str, Any]:
         "brands": [[c, b, g.value, *_spread_row(s)] for (c, b, g), s in guide.brands.items()],
         "categories": [[c, g.value, *_spread_row(s)] for (c, g), s in guide.categories.items()],
         "overall": [[g.value, *_spread_row(s)] for g, s in guide.overall.items()],
+        "learned": [[a, g.value, *_spread_row(s)] for (a, g), s in guide.learned.items()],
     }
 
 
@@ -323,6 +342,7 @@ def guide_from_payload(
             brands={(r[0], r[1], Grade(r[2])): _spread_of(r[3:]) for r in payload["brands"]},
             categories={(r[0], Grade(r[1])): _spread_of(r[2:]) for r in payload["categories"]},
             overall={Grade(r[0]): _spread_of(r[1:]) for r in payload["overall"]},
+            learned={(r[0], Grade(r[1])): _spread_of(r[2:]) for r in payload.get("learned", [])},
             prior_strength=float(payload["prior_strength"]),
             rules=rules or BuyingRules(),
         )

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from recommerce.argus.guide import METHOD, PastSale, StatisticalGuide, guide_payload
+from recommerce.argus.learned import add_learned
 from recommerce.catalog.model import Grade
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import argus_tables as a
@@ -131,9 +132,12 @@ def train(node: CentralNode, *, history: Path | None = None) -> dict[str, Any]:
         sources: Iterator[PastSale] = central_sales(conn)
         if history is not None:
             sources = itertools.chain(history_sales(history), sources)
-        guide = StatisticalGuide.learn(counting(sources), today=now.date())
+        sales = list(counting(sources))
     if counted == 0:
         raise DomainError("no sale to learn from: sell, or give a history export (--history)")
+    guide = StatisticalGuide.learn(sales, today=now.date())
+    learned = add_learned(guide, sales, today=now.date())
+    del sales
     payload = guide_payload(guide)
     source = "central's sales" + (f" and {history.name}" if history is not None else "")
     with node.writing() as conn:
@@ -169,4 +173,5 @@ def train(node: CentralNode, *, history: Path | None = None) -> dict[str, Any]:
         "sales": counted,
         "source": source,
         "articles": len(guide.articles),
+        "learned": learned,
     }
