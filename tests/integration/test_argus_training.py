@@ -154,3 +154,20 @@ def test_the_learned_model_quotes_the_articles_it_knows_and_the_statistics_the_o
     assert prices == sorted(prices, reverse=True)  # a better grade is never quoted lower
     for g in grades:
         assert g["resale_low_cents"] <= g["resale_price_cents"] <= g["resale_high_cents"]
+
+
+def test_a_store_starting_over_from_the_snapshot_gets_the_newest_guide(
+    client: TestClient,
+    login: Headers,
+    article_id: Callable[[str], str],
+    pusher: Pusher,
+    puller: FeedPuller,
+    central: CentralNode,
+) -> None:
+    sell(client, login, buy(client, login, article_id))
+    push_all(pusher)
+    train(central)
+    train(central)  # version 2: the snapshot carries the newest only
+    loaded = puller.load_snapshot()  # as a store newly enrolled, or after a 410
+    assert loaded.status.value == "snapshot"
+    assert quote(client, login, article_id("iphone 12"))["method"] == "argus-statistical-v1"

@@ -425,3 +425,22 @@ def test_each_message_to_the_customer_links_to_the_order_page(
     assert received.body.endswith(
         f"http://localhost:8000/commande/{mine['number']}?email=camille%40example.fr"
     )
+
+
+def test_a_store_starting_over_from_the_snapshot_learns_which_orders_are_paid(
+    listed: tuple[str, str],
+    client: TestClient,
+    login: Headers,
+    puller: FeedPuller,
+    pusher: Pusher,
+    central_client: TestClient,
+) -> None:
+    _, item_id = listed
+    mine = placed(central_client, [item_id])
+    puller.pull_once(wait=0)  # the store reserves and answers
+    push_all(pusher)
+    process(central_client)  # central takes the payment: OrderConfirmed goes down the feed
+    assert customer_view(central_client, mine["number"])["status"] == "confirmed"
+    puller.load_snapshot()  # the store starts over instead of reading its feed
+    order = client.get(f"/api/v1/online-orders/{mine['number']}", headers=login("caissier"))
+    assert order.json()["status"] == "to_prepare"

@@ -128,7 +128,8 @@ class SnapshotOut(BaseModel):
     categories: list[dict[str, Any]] = Field(description="As `CategoryUpserted` payloads")
     articles: list[dict[str, Any]] = Field(description="As `ArticleUpserted` payloads")
     configuration: dict[str, Any]
-    orders: list[dict[str, Any]] = Field(
+    events: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="The store's online orders still to hear of, as feed events (`type`, `payload`)",
+        description="Feed events still to apply (`type`, `payload`): the store's online orders "
+        "not yet settled, and the newest price guide",
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from recommerce.central.db import argus_tables as a
 from recommerce.central.db import catalog_tables as c
 from recommerce.central.db import marketplace_tables as m
 from recommerce.central.db import sync_tables as s
@@ -28,6 +29,7 @@ from recommerce.db.upsert import insert_missing
 from recommerce.errors import DomainError, ErrorCode, NotFound
 from recommerce.marketplace.orders import OrderStatus
 from recommerce.sync.feed_events import (
+    ARGUS_GUIDE_PUBLISHED,
     DEFAULT_FEED_RETENTION,
     FEED_SCHEMA_VERSION,
     article_upserted,
@@ -210,8 +212,27 @@ def snapshot(conn: Connection, store: int, *, now: datetime) -> dict[str, Any]:
         "categories": [category_upserted(k) for k in catalog_queries.categories(conn)],
         "articles": [article_upserted(a) for a in catalog_queries.all_articles(conn)],
         "configuration": catalog_queries.configuration(conn),
-        "orders": order_requests(conn, store, now),
+        # Feed events a store starting over must still apply: its online orders not yet
+        # settled, and the newest price guide.
+        "events": order_requests(conn, store, now) + argus_guide(conn),
     }
+
+
+def argus_guide(conn: Connection) -> list[dict[str, Any]]:
+    """The newest price guide, as the feed event that brought it: a store starting over quotes
+    with it at once."""
+    row = conn.execute(
+        select(a.argus_guides).order_by(a.argus_guides.c.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return []
+    payload = {
+        "version": row.version,
+        "method": row.method,
+        "trained_at": row.trained_at.isoformat(),
+        "guide": row.payload,
+    }
+    return [{"type": ARGUS_GUIDE_PUBLISHED, "payload": payload}]
 
 
 # The orders of the last days a store starting over hears of again (older ones have long been
@@ -229,7 +250,13 @@ def order_requests(conn: Connection, store: int, now: datetime) -> list[dict[str
         .join(m.customers, m.customers.c.id == m.orders.c.customer_id)
         .where(
             m.orders.c.store_number == store,
-            m.orders.c.status.in_((OrderStatus.AWAITING_STORE.value, OrderStatus.CANCELLED.value)),
+            m.orders.c.status.in_(
+                (
+                    OrderStatus.AWAITING_STORE.value,
+                    OrderStatus.CONFIRMED.value,
+                    OrderStatus.CANCELLED.value,
+                )
+            ),
             m.orders.c.ordered_at >= now - ORDERS_IN_SNAPSHOT,
         )
         .order_by(m.orders.c.ordered_at)

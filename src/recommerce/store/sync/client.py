@@ -119,7 +119,7 @@ class Snapshot:
     categories: list[dict[str, Any]]
     articles: list[dict[str, Any]]
     configuration: dict[str, Any]
-    orders: list[dict[str, Any]]  # online orders still to hear of, as feed events
+    events: list[dict[str, Any]]  # feed events still to apply: pending orders, the price guide
 
 
 class CentralClient:
@@ -205,7 +205,7 @@ class CentralClient:
                     categories=list(body.get("categories") or []),
                     articles=list(body.get("articles") or []),
                     configuration=dict(body.get("configuration") or {}),
-                    orders=[o for o in body.get("orders") or [] if isinstance(o, dict)],
+                    events=[e for e in body.get("events") or [] if isinstance(e, dict)],
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise CentralUnavailable(f"central's snapshot is malformed: {exc}") from exc

@@ -106,7 +106,7 @@ class FeedPuller:
                         configuration=answer.configuration,
                         at=self.node.clock.now(),
                     )
-                    for event in answer.orders:  # each applied once, whatever comes again
+                    for event in answer.events:  # each applied once, whatever comes again
                         apply_feed_event(
                             conn,
                             {**event, "schema_version": 1},
