@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
+
+from babel.numbers import format_currency
 
 log = logging.getLogger("recommerce.notifications")
 
@@ -39,7 +42,6 @@ class LogNotifier:
 
 
 def euros(cents: int) -> str:
-    """An amount as a French customer reads it: 1 234,50 €."""
-    whole, part = divmod(abs(cents), 100)
-    grouped = f"{whole:,}".replace(",", "\u202f")
-    return f"{'-' if cents < 0 else ''}{grouped},{part:02d} €"
+    """An amount as French customers read it, in messages and on the storefront alike:
+    "1 234,50 €" (with no-break spaces)."""
+    return str(format_currency(Decimal(cents).scaleb(-2), "EUR", locale="fr_FR"))

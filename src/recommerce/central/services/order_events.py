@@ -140,7 +140,7 @@ def _updated(conn: Connection, store: int, p: dict[str, Any], at: datetime) -> s
     if new in (OrderStatus.COLLECTED,):
         values["ended_at"] = at
     _move(conn, order.id, new, at, **values)
-    customer = _customer(conn, order.customer_id)
+    customer = customer_of(conn, order.customer_id)
     if new is OrderStatus.READY_FOR_COLLECTION:
         store_row = conn.execute(select(t.stores).where(t.stores.c.number == store)).one()
         message = messages.order_ready(
@@ -219,7 +219,7 @@ def end_order(conn: Connection, order: Any, reason: str, at: datetime) -> set[st
     """An order cancelled: its holds released, its customer told, with the same article in
     the same grade at the nearest stores."""
     released = release_holds(conn, order.id)
-    customer = _customer(conn, order.customer_id)
+    customer = customer_of(conn, order.customer_id)
     lines = conn.execute(select(m.order_lines).where(m.order_lines.c.order_id == order.id)).all()
     offers = [
         offer
@@ -264,7 +264,7 @@ def release_holds(conn: Connection, order_id: str) -> set[str]:
     return items
 
 
-def _customer(conn: Connection, customer_id: str) -> Any:
+def customer_of(conn: Connection, customer_id: str) -> Any:
     return conn.execute(select(m.customers).where(m.customers.c.id == customer_id)).one()
 
 

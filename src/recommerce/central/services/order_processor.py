@@ -22,7 +22,7 @@ from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import marketplace_tables as m
 from recommerce.central.services import feed
 from recommerce.central.services.notifier import deliver_pending, queue_message
-from recommerce.central.services.order_events import end_order
+from recommerce.central.services.order_events import customer_of, end_order
 from recommerce.errors import DomainError
 from recommerce.marketplace import messages
 from recommerce.marketplace.notifications import Notifier
@@ -147,7 +147,7 @@ class OrderProcessor:
                     stores=[order.store_number],
                     retention=self.node.settings.feed_retention_events,
                 )
-                customer = _customer(conn, order.customer_id)
+                customer = customer_of(conn, order.customer_id)
                 queue_message(
                     conn,
                     order.id,
@@ -223,7 +223,3 @@ class OrderProcessor:
             released = end_order(conn, order, reason, now)
         log.warning("order %s cancelled: %s", order.number, reason)
         self.on_released(released)
-
-
-def _customer(conn: Any, customer_id: str) -> Any:
-    return conn.execute(select(m.customers).where(m.customers.c.id == customer_id)).one()

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import marketplace_tables as m
@@ -29,16 +29,16 @@ _LISTED = select(m.listings.c.item_id).where(
 )
 
 
-def listings_on_sale(node: CentralNode) -> int:
-    with node.reading() as conn:
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(m.listings)
-                .join(s.items, s.items.c.item_id == m.listings.c.item_id)
-                .where(on_sale())
-            ).scalar_one()
-        )
+def listings_on_sale(conn: Connection) -> int:
+    """How many listings customers can see and buy now."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(m.listings)
+            .join(s.items, s.items.c.item_id == m.listings.c.item_id)
+            .where(on_sale())
+        ).scalar_one()
+    )
 
 
 class ListingIndexer:
@@ -93,7 +93,9 @@ class ListingIndexer:
 
     def check(self) -> None:
         """Rebuild the index when it does not hold as many listings as the database."""
-        in_database, in_index = listings_on_sale(self.node), self.index.count()
+        with self.node.reading() as conn:
+            in_database = listings_on_sale(conn)
+        in_index = self.index.count()
         if in_database != in_index:
             log.warning(
                 "the search index holds %s listings, the database %s: rebuilding",

@@ -44,8 +44,9 @@ from recommerce.central.web.cart import (
     cart_size,
     keep_cart,
 )
-from recommerce.central.web.storefront import PARIS, SearchForm, euros, not_found_page, templates
+from recommerce.central.web.storefront import PARIS, SearchForm, not_found_page, templates
 from recommerce.errors import DomainError, ErrorCode, NotFound
+from recommerce.marketplace.notifications import euros
 from recommerce.marketplace.orders import STANDARD_DELIVERY_CENTS, Fulfilment, OrderStatus
 from recommerce.marketplace.payments import CardDetails
 

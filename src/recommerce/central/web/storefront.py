@@ -26,14 +26,13 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, select
 from starlette.datastructures import QueryParams
 
 from recommerce.catalog.search import fold
@@ -48,9 +47,10 @@ from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import catalog_tables as c
 from recommerce.central.db import marketplace_tables as m
 from recommerce.central.services.listings import listing_query
-from recommerce.central.services.search_index import ListingIndexer
+from recommerce.central.services.search_index import ListingIndexer, listings_on_sale
 from recommerce.central.web.cart import cart_of
 from recommerce.errors import NotFound
+from recommerce.marketplace.notifications import euros
 from recommerce.marketplace.search import ListingQuery, ListingResults, Sort
 
 router = APIRouter(include_in_schema=False)
@@ -104,11 +104,6 @@ CSS_VERSION = hashlib.sha256(_CSS).hexdigest()[:12]
 
 
 # --- words and numbers as the customer reads them ---------------------------------------------
-
-
-def euros(cents: int) -> str:
-    """An amount as French customers read it: "1 234,50 €" (with no-break spaces)."""
-    return str(format_currency(Decimal(cents).scaleb(-2), "EUR", locale="fr_FR"))
 
 
 def long_date(moment: datetime) -> str:
@@ -484,11 +479,6 @@ async def stylesheet(v: str = "") -> Response:
 def _on_sale_ids() -> Select[Any]:
     """The id and first publication of every listing on sale, by item id."""
     return listing_query().with_only_columns(m.listings.c.item_id, m.listings.c.published_at)
-
-
-def listings_on_sale(conn: Connection) -> int:
-    ids = _on_sale_ids().subquery()
-    return int(conn.execute(select(func.count()).select_from(ids)).scalar_one())
 
 
 def sitemap_files(listings: int) -> int:
