@@ -32,6 +32,9 @@ class ErrorCode(StrEnum):
     PRECIOUS_METAL_FACTS_MISSING = "precious_metal_facts_missing"
     ACCOUNT_NOT_IN_SELLER_NAME = "account_not_in_seller_name"
     PAYMENT_DETAILS_MISSING = "payment_details_missing"
+    # paying above the argus' buy offer: a reason, within the staff member's role's bound
+    OFFER_OVERRIDE_REASON_MISSING = "offer_override_reason_missing"
+    OFFER_OVERRIDE_ABOVE_BOUND = "offer_override_above_bound"
     # stock
     ITEM_STATUS_TRANSITION_FORBIDDEN = "item_status_transition_forbidden"
     # the marketplace

@@ -59,7 +59,7 @@ def test_purchase_writes_register_entry_items_with_labels_and_outbox_event(
                 {
                     "article_id": phone,
                     "grade": "B",
-                    "agreed_price_cents": 21000,
+                    "agreed_price_cents": 10000,  # the argus offers 104.00 EUR
                     "imei": VALID_IMEI,
                     "accessories": ["chargeur"],
                     "description": "rayure au dos",
@@ -101,7 +101,7 @@ def test_label_shows_article_grade_price_and_register_order_number(client, login
                 {
                     "article_id": article_id("playstation 5 standard"),
                     "grade": "A",
-                    "agreed_price_cents": 25000,
+                    "agreed_price_cents": 8000,  # the argus' offer
                     "asking_price_cents": 39900,
                 }
             ]
@@ -124,11 +124,11 @@ def test_label_shows_article_grade_price_and_register_order_number(client, login
 
 def test_objects_of_60_eur_or_less_share_one_lot_entry(client, login, article_id, node):
     game = article_id("mario kart")
-    console = article_id("switch oled")
-    lines = [
-        {"article_id": game, "grade": "B", "agreed_price_cents": 1500},
-        {"article_id": game, "grade": "C", "agreed_price_cents": 1000},
-        {"article_id": console, "grade": "B", "agreed_price_cents": 15000, "serial_number": "XKJ1"},
+    console = article_id("playstation 5 standard")
+    lines = [  # at the argus' offers
+        {"article_id": game, "grade": "B", "agreed_price_cents": 450},
+        {"article_id": game, "grade": "C", "agreed_price_cents": 350},
+        {"article_id": console, "grade": "B", "agreed_price_cents": 6250, "serial_number": "XKJ1"},
     ]
     purchase = client.post(
         "/api/v1/purchases", json=purchase_body(lines), headers=login("acheteur")
@@ -179,10 +179,14 @@ def test_seller_the_law_forbids_is_refused_and_nothing_is_written(
 
 
 def test_purchase_over_1000_eur_cannot_be_paid_cash(client, login, article_id, node):
+    tv = article_id("lg oled")  # the argus offers 254.50 EUR for one in grade A
     response = client.post(
         "/api/v1/purchases",
         json=purchase_body(
-            [{"article_id": article_id("macbook"), "grade": "A", "agreed_price_cents": 100_001}]
+            [
+                {"article_id": tv, "grade": "A", "agreed_price_cents": price}
+                for price in (25_000, 25_000, 25_000, 25_001)
+            ]
         ),
         headers=login("acheteur"),
     )
@@ -195,7 +199,7 @@ def test_purchase_over_1000_eur_is_paid_by_transfer(client, login, article_id):
     response = client.post(
         "/api/v1/purchases",
         json=purchase_body(
-            [{"article_id": article_id("macbook"), "grade": "A", "agreed_price_cents": 120_000}],
+            [{"article_id": article_id("lg oled"), "grade": "A", "agreed_price_cents": 24_000}] * 5,
             payment={
                 "method": "bank_transfer",
                 "account_holder": "Sophie Martin",
@@ -211,13 +215,13 @@ def test_purchase_over_1000_eur_is_paid_by_transfer(client, login, article_id):
 def test_a_purchase_split_to_stay_under_the_cash_cap_is_refused(
     client, login, article_id, node, clock
 ):
-    laptop = article_id("thinkpad")
-    first = purchase_body([{"article_id": laptop, "grade": "A", "agreed_price_cents": 70_000}])
+    laptop = article_id("thinkpad")  # the argus offers 221.50 EUR in grade A, 174.50 in B
+    first = purchase_body([{"article_id": laptop, "grade": "A", "agreed_price_cents": 22_000}] * 3)
     assert (
         client.post("/api/v1/purchases", json=first, headers=login("acheteur")).status_code == 201
     )
     clock.advance(timedelta(hours=2))
-    second = purchase_body([{"article_id": laptop, "grade": "B", "agreed_price_cents": 40_000}])
+    second = purchase_body([{"article_id": laptop, "grade": "B", "agreed_price_cents": 17_450}] * 2)
     response = client.post("/api/v1/purchases", json=second, headers=login("acheteur"))
     assert response.status_code == 422
     assert response.json()["code"] == "cash_split_suspected"
@@ -237,7 +241,7 @@ def test_precious_metals_are_never_paid_cash(client, login, article_id, node):
     line = {
         "article_id": ring,
         "grade": "B",
-        "agreed_price_cents": 12_000,
+        "agreed_price_cents": 2_000,  # the argus offers 21.50 EUR
         "weight_grams": "3.2",
         "fineness": 750,
     }
@@ -256,7 +260,7 @@ def test_precious_metals_go_to_their_own_register_and_are_held_48_hours(
     line = {
         "article_id": ring,
         "grade": "B",
-        "agreed_price_cents": 12_000,
+        "agreed_price_cents": 2_000,  # the argus offers 21.50 EUR
         "weight_grams": "3.2",
         "fineness": 750,
     }
@@ -283,7 +287,7 @@ def test_precious_metals_paid_to_someone_elses_account_are_refused(client, login
     line = {
         "article_id": article_id("chaine or"),
         "grade": "A",
-        "agreed_price_cents": 30_000,
+        "agreed_price_cents": 4_500,  # the argus offers 46.00 EUR
         "weight_grams": "8",
         "fineness": 750,
     }
@@ -419,7 +423,7 @@ def test_precious_metals_purchase_comes_with_a_contract_and_withdrawal_form(
     line = {
         "article_id": article_id("bague or"),
         "grade": "B",
-        "agreed_price_cents": 12_000,
+        "agreed_price_cents": 2_000,  # the argus offers 21.50 EUR
         "weight_grams": "3.2",
         "fineness": 750,
     }

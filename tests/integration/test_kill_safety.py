@@ -33,8 +33,8 @@ LINE_TIMEOUT_S = 20.0  # a child that prints nothing for this long is stuck: fai
 
 # The child: a store node bootstrapped from RECOMMERCE_* variables, as in production, that
 # records cash purchases as fast as it can until it is killed. Each purchase has 1-3 objects
-# (some of 60 EUR or less, so lots form when allowed) and a seller never seen before, so that
-# the cash-split rule never refuses one. It prints "started" before each purchase and
+# (some of 60 EUR or less, so lots form when allowed; none above the argus' offer) and a seller
+# never seen before, so that the cash-split rule never refuses one. It prints "started" before each purchase and
 # "committed <purchase id>" once record_purchase has returned, flushing every line: a
 # "committed" line that reached the parent is a purchase the database promised to keep.
 CHILD_CODE = r"""
@@ -53,6 +53,7 @@ from recommerce.catalog.model import Grade
 from recommerce.money import Money
 from recommerce.store.bootstrap import bootstrap
 from recommerce.store.db import tables as t
+from recommerce.store.db.repositories import SqlCatalog
 from recommerce.store.settings import StoreSettings
 
 rng = Random(int(sys.argv[1]))
@@ -61,12 +62,22 @@ with node.engine.connect() as conn:
     staff_id = conn.execute(
         select(t.staff.c.id).where(t.staff.c.username == "acheteur")
     ).scalar_one()
-    articles = conn.execute(
+    ids = conn.execute(
         select(t.articles.c.id)
         .join(t.categories, t.categories.c.code == t.articles.c.category_code)
         .where(t.categories.c.precious_metal.is_(False))
         .order_by(t.articles.c.id)
     ).scalars().all()
+    articles = [SqlCatalog(conn).article(i) for i in ids]
+
+
+def line():
+    article = rng.choice(articles)
+    grade = rng.choice(list(Grade))
+    offer = node.argus.quote(article, grade, on=node.clock.now().date()).buy_offer
+    price = Money(rng.choice([500, 2500, 6000, 6001, 15000, 30000]))
+    return PurchaseLine(article_id=article.id, grade=grade, agreed_price=min(price, offer))
+
 
 while True:
     seller = SellerIdentity(
@@ -81,14 +92,7 @@ while True:
             issuing_authority="Préfecture du Rhône",
         ),
     )
-    lines = tuple(
-        PurchaseLine(
-            article_id=rng.choice(articles),
-            grade=rng.choice(list(Grade)),
-            agreed_price=Money(rng.choice([500, 2500, 6000, 6001, 15000, 30000])),
-        )
-        for _ in range(rng.randint(1, 3))
-    )
+    lines = tuple(line() for _ in range(rng.randint(1, 3)))
     cmd = RecordPurchase(
         seller=seller,
         payment=Payment(PaymentMethod.CASH),

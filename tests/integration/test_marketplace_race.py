@@ -39,7 +39,7 @@ from recommerce.marketplace.payments import SimulatedPaymentProvider
 from recommerce.money import Money
 from recommerce.pos.tenders import TenderKind
 from recommerce.sim.sync_bench import TILL
-from recommerce.sim.till_bench import IBAN, bench_seller
+from recommerce.sim.till_bench import IBAN, bench_seller, catalogue, offered_at_least
 from recommerce.store.db import tables as t
 from recommerce.store.seed import DEMO_PASSWORD
 from recommerce.store.services import online
@@ -66,8 +66,9 @@ def stock_and_publish(store: Store, count: int) -> list[str]:
     """Items bought from the public and published online, with the store's own handlers;
     their ids."""
     node = store.node
+    price = Money(3000)  # at or below the argus' offer: no reason needed (buyback.offer)
+    articles = [a.id for a in offered_at_least(node, catalogue(node), price)][:5]
     with node.reading() as conn:
-        articles = list(conn.execute(select(t.articles.c.id).limit(5)).scalars())
         buyer = authenticate(conn, "acheteur", DEMO_PASSWORD)
         manager = authenticate(conn, "gerant", DEMO_PASSWORD)
     for n in range(0, count, 40):
@@ -79,7 +80,7 @@ def stock_and_publish(store: Store, count: int) -> list[str]:
                     PurchaseLine(
                         article_id=articles[k % len(articles)],
                         grade=Grade.B,
-                        agreed_price=Money(3000),
+                        agreed_price=price,
                         asking_price=Money(9000 + 100 * k),
                     )
                     for k in range(min(40, count - n))

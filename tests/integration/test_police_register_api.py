@@ -62,7 +62,7 @@ def buy(client, headers, lines, **overrides):
     return response.json()
 
 
-def phone(article_id, price=21_000, **extra):
+def phone(article_id, price=10_000, **extra):  # the argus offers 104.00 EUR
     return {
         "article_id": article_id("iphone 12"),
         "grade": "B",
@@ -71,7 +71,7 @@ def phone(article_id, price=21_000, **extra):
     }
 
 
-def jewel(article_id, query="bague or", price=12_000):
+def jewel(article_id, query="bague or", price=2_000):  # the argus offers 21.50 EUR
     return {
         "article_id": article_id(query),
         "grade": "B",
@@ -222,7 +222,7 @@ def test_search_by_serial_number_ignores_case_spaces_and_dashes(client, login, a
     console = {
         "article_id": article_id("switch oled"),
         "grade": "B",
-        "agreed_price_cents": 15_000,
+        "agreed_price_cents": 4_700,  # the argus' offer
         "serial_number": "abc-1",
     }
     buy(client, buyer, [console])
@@ -252,7 +252,7 @@ def test_search_by_seller_ignores_case_and_accents(client, login, article_id):
             "issuing_authority": "Préfecture de l'Isère",
         },
     )
-    buy(client, buyer, [phone(article_id, price=15_000)], seller=other)
+    buy(client, buyer, [phone(article_id, price=10_400)], seller=other)
     manager = login("gerant")
 
     def search(query):
@@ -282,7 +282,7 @@ def test_search_by_date_range(client, login, article_id, clock):
     article_id("iphone 12")
     buy(client, login("acheteur"), [phone(article_id)])  # 20 November
     clock.advance(timedelta(days=3))
-    buy(client, fresh_headers(client, "acheteur"), [phone(article_id, price=15_000)])  # 23rd
+    buy(client, fresh_headers(client, "acheteur"), [phone(article_id, price=10_400)])  # 23rd
     clock.advance(timedelta(days=3))
     buy(client, fresh_headers(client, "acheteur"), [phone(article_id, price=9_000)])  # 26th
     manager = fresh_headers(client, "gerant")
@@ -506,7 +506,7 @@ def test_each_book_is_numbered_from_one_without_gaps(client, login, article_id, 
     buy(client, buyer, [jewel(article_id)], payment=TRANSFER)  # precious 1
     refused = client.post(
         "/api/v1/purchases",
-        json=purchase_body([jewel(article_id, "chaine or", 30_000)]),  # cash: refused
+        json=purchase_body([jewel(article_id, "chaine or", 3_500)]),  # cash: refused
         headers=buyer,
     )
     assert refused.status_code == 422
@@ -514,17 +514,21 @@ def test_each_book_is_numbered_from_one_without_gaps(client, login, article_id, 
         client,
         buyer,
         [
-            {"article_id": game, "grade": "B", "agreed_price_cents": 1_500},
-            {"article_id": game, "grade": "C", "agreed_price_cents": 1_000},
-            {"article_id": article_id("switch oled"), "grade": "B", "agreed_price_cents": 15_000},
+            {"article_id": game, "grade": "B", "agreed_price_cents": 450},
+            {"article_id": game, "grade": "C", "agreed_price_cents": 350},
+            {
+                "article_id": article_id("playstation 5 standard"),
+                "grade": "B",
+                "agreed_price_cents": 6_250,
+            },
         ],
     )
     mixed = buy(  # precious 2 and 3 (never grouped in lots), general 4
         client,
         buyer,
         [
-            jewel(article_id, "bracelet argent", 4_000),
-            jewel(article_id, "chaine or", 30_000),
+            jewel(article_id, "bracelet argent", 700),
+            jewel(article_id, "chaine or", 3_500),
             phone(article_id, price=9_000),
         ],
         payment=TRANSFER,
@@ -573,12 +577,13 @@ def read_csv(response):
 
 def test_csv_export_has_a_header_and_one_row_per_object_of_a_lot(client, login, article_id):
     game = article_id("mario kart")
+    console = article_id("playstation 5 standard")  # the argus offers 62.50 EUR in grade B
     purchase = buy(
         client,
         login("acheteur"),
         [
-            {"article_id": game, "grade": "B", "agreed_price_cents": 1_500},
-            {"article_id": game, "grade": "C", "agreed_price_cents": 6_000},
+            {"article_id": game, "grade": "B", "agreed_price_cents": 450},
+            {"article_id": console, "grade": "B", "agreed_price_cents": 6_000},
         ],
     )
     assert numbers(purchase["register_entries"]) == [("general", 1)]
@@ -598,7 +603,7 @@ def test_csv_export_has_a_header_and_one_row_per_object_of_a_lot(client, login, 
     assert sorted(r["etiquette"] for r in rows) == sorted(
         i["label_code"] for i in purchase["items"]
     )
-    assert sorted(r["prix_eur"] for r in rows) == ["15,00", "60,00"]
+    assert sorted(r["prix_eur"] for r in rows) == ["4,50", "60,00"]
 
 
 def test_csv_export_selects_like_the_search(client, login, article_id):

@@ -15,7 +15,7 @@ def label(client, login, article_id) -> str:
     purchase = client.post(
         "/api/v1/purchases",
         json=purchase_body(
-            [{"article_id": article_id("dyson"), "grade": "B", "agreed_price_cents": 9000}]
+            [{"article_id": article_id("dyson"), "grade": "B", "agreed_price_cents": 6000}]
         ),
         headers=login("acheteur"),
     ).json()

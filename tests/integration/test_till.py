@@ -151,7 +151,7 @@ def test_refused_card_leaves_nothing_written(client, login, stock, node):
 
 
 def test_customer_cannot_pay_more_than_1000_eur_in_cash(client, login, stock):
-    (label,) = stock((500, 1200), article="macbook")
+    (label,) = stock((120, 1200), article="macbook")  # bought at the argus' offer or below
     response = sell(client, login, [label], [cash(1200)])
     assert response.status_code == 422
     assert response.json()["code"] == "cash_limit_exceeded"
@@ -160,7 +160,7 @@ def test_customer_cannot_pay_more_than_1000_eur_in_cash(client, login, stock):
 
 
 def test_non_resident_with_proof_may_pay_up_to_15000_eur_in_cash(client, login, stock, node):
-    (label,) = stock((500, 1200), article="macbook")
+    (label,) = stock((120, 1200), article="macbook")  # bought at the argus' offer or below
     response = sell(client, login, [label], [cash(1200)], non_resident_proof="passeport CH X123")
     assert response.status_code == 201, response.text
     assert journal_fields(node)[0]["non_resident_proof"] == "passeport CH X123"
@@ -193,7 +193,7 @@ def test_precious_metal_under_withdrawal_period_is_refused_with_its_date(
     line = {
         "article_id": article_id("bague or"),
         "grade": "B",
-        "agreed_price_cents": 12_000,
+        "agreed_price_cents": 2_000,  # the argus offers 21.50 EUR
         "asking_price_cents": 20_000,
         "weight_grams": "3.2",
         "fineness": 750,

@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from recommerce.buyback.handlers import BuyingPolicy, record_purchase
+from recommerce.buyback.offer import OfferOverride
 from recommerce.buyback.payment import Payment, PaymentMethod
 from recommerce.buyback.purchase import Purchase, PurchaseLine, RecordPurchase
-from recommerce.buyback.quote import ReferencePriceRule
+from recommerce.buyback.quote import ArgusPort, Quote, ReferencePriceRule
 from recommerce.buyback.seller import DocumentType, IdentityDocument, SellerIdentity
 from recommerce.buyback.watchlist import WatchlistEntry, normalise_serial
 from recommerce.catalog.model import Article, Category, Grade
@@ -25,6 +26,7 @@ from recommerce.clock import FixedClock
 from recommerce.inventory.model import Item
 from recommerce.money import Money
 from recommerce.registers.police import RegisterBook, RegisterEntry
+from recommerce.staff.model import Role
 from recommerce.sync.events import Event
 
 NOW = datetime(2025, 6, 2, 10, 30, tzinfo=UTC)
@@ -69,6 +71,29 @@ RING = Article(
 )
 
 
+# --- the argus ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixedOfferArgus:
+    """An argus that offers the same buy price for every object (the resale price is the
+    reference-price rule's)."""
+
+    offer: Money
+    rule: ReferencePriceRule = field(default_factory=ReferencePriceRule)
+
+    def quote(self, article: Article, grade: Grade, *, on: date) -> Quote:
+        return replace(
+            self.rule.quote(article, grade, on=on), buy_offer=self.offer, method="fixed-offer"
+        )
+
+
+# The counter's tests that are about other rules (payments, registers, the watchlist) agree
+# prices up to 1,500 EUR: their argus offers that much, so that their prices are negotiated,
+# not overrides. The override rule has its own tests (test_offer_overrides.py).
+OFFER_ABOVE_EVERY_TEST_PRICE = Money.euros(1500)
+
+
 # --- the committed state and its staged copies -------------------------------------------
 
 
@@ -79,6 +104,7 @@ class StoreState:
     items: list[Item] = field(default_factory=list)
     outbox: list[tuple[int, Event]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    offer_overrides: list[OfferOverride] = field(default_factory=list)
     # Counters, like the store's counter rows: handed out in the transaction, rolled back with it.
     label_sequence: int = 0
     register_counters: dict[RegisterBook, int] = field(default_factory=dict)
@@ -90,6 +116,7 @@ class StoreState:
             items=list(self.items),
             outbox=list(self.outbox),
             alerts=list(self.alerts),
+            offer_overrides=list(self.offer_overrides),
             label_sequence=self.label_sequence,
             register_counters=dict(self.register_counters),
         )
@@ -133,6 +160,10 @@ class FakeStore:
     def alerts(self) -> list[dict[str, Any]]:
         return self.state.alerts
 
+    @property
+    def offer_overrides(self) -> list[OfferOverride]:
+        return self.state.offer_overrides
+
     def snapshot(self) -> dict[str, Any]:
         s = self.state
         return {
@@ -141,11 +172,12 @@ class FakeStore:
             "items": list(s.items),
             "outbox": list(s.outbox),
             "alerts": list(s.alerts),
+            "offer_overrides": list(s.offer_overrides),
         }
 
     def holds_no_purchase(self) -> bool:
         s = self.state
-        return not (s.purchases or s.register or s.items or s.outbox)
+        return not (s.purchases or s.register or s.items or s.outbox or s.offer_overrides)
 
 
 class _Repo:
@@ -227,6 +259,11 @@ class FakeWatchlist(_Repo):
         )
 
 
+class FakeOfferOverrides(_Repo):
+    def add(self, override: OfferOverride) -> None:
+        self._state.offer_overrides.append(override)
+
+
 class FakeOutbox(_Repo):
     def add(self, event: Event) -> int:
         seq = len(self._state.outbox) + 1
@@ -245,6 +282,7 @@ class FakeUnitOfWork:
         self.register = FakePoliceRegister(self)
         self.items = FakeItems(self)
         self.watchlist = FakeWatchlist(self)
+        self.offer_overrides = FakeOfferOverrides(self)
         self.outbox = FakeOutbox(self)
 
     @property
@@ -321,12 +359,14 @@ def purchase_of(
     seller: SellerIdentity | None = None,
     payment: Payment = CASH,
     group_lots: bool = True,
+    role: Role = Role.BUYER,
 ) -> RecordPurchase:
     return RecordPurchase(
         seller=seller or make_seller(),
         payment=payment,
         lines=lines,
         staff_id=STAFF_ID,
+        staff_role=role,
         group_lots=group_lots,
     )
 
@@ -338,7 +378,7 @@ class Counter:
     store: FakeStore
     clock: FixedClock
     policy: BuyingPolicy = field(default_factory=lambda: BuyingPolicy(store_number=STORE_NUMBER))
-    argus: ReferencePriceRule = field(default_factory=ReferencePriceRule)
+    argus: ArgusPort = field(default_factory=lambda: FixedOfferArgus(OFFER_ABOVE_EVERY_TEST_PRICE))
     keys: FakeIdentityKeys = field(default_factory=FakeIdentityKeys)
 
     def uow_factory(self) -> FakeUnitOfWork:

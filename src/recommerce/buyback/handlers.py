@@ -4,13 +4,14 @@ written in one unit of work that commits at the end or not at all."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from recommerce.buyback.offer import OfferOverride, OverrideBounds, check_agreed_price
 from recommerce.buyback.payment import check_payment
 from recommerce.buyback.ports import BuyingUnitOfWork, IdentityKeys
 from recommerce.buyback.purchase import Purchase, PurchaseLine, RecordPurchase
-from recommerce.buyback.quote import ArgusPort
+from recommerce.buyback.quote import ArgusPort, Quote
 from recommerce.buyback.seller import check_seller_may_sell
 from recommerce.buyback.watchlist import WatchlistEntry, normalise_serial, validate_imei
 from recommerce.catalog.model import Article, Category
@@ -40,6 +41,8 @@ class BuyingPolicy:
     provenance: str = "achat à un particulier"
     # The store's legal day: an identity document or an 18th birthday counts in local time.
     zone: tzinfo = UTC
+    # How far above the argus' buy offer each role may pay, with a reason (buyback.offer).
+    override_bounds: OverrideBounds = field(default_factory=OverrideBounds)
 
 
 class SerialOnWatchlist(DomainError):
@@ -62,6 +65,13 @@ class _CheckedLine:
     article: Article
     category: Category
     serials: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PricedLine:
+    checked: _CheckedLine
+    quote: Quote
+    override_reason: str | None  # set when the agreed price is above the argus' offer
 
 
 def _check_line(index: int, line: PurchaseLine, uow: BuyingUnitOfWork) -> _CheckedLine:
@@ -128,9 +138,11 @@ def record_purchase(
 ) -> Purchase:
     """Buy objects from a member of the public (business-rules A.1-A.8, B.9-B.10).
 
-    Either everything is written — purchase, register entries, items with labels, outbox
-    event — or nothing is: a failed register write fails the purchase (rule A.1). A serial
-    on the watchlist refuses the purchase and leaves an alert for the manager (rule A.7).
+    Either everything is written — purchase, register entries, items with labels, offer
+    overrides, outbox event — or nothing is: a failed register write fails the purchase (rule
+    A.1). A serial on the watchlist refuses the purchase and leaves an alert for the manager
+    (rule A.7). A price above the argus' offer needs a reason and stays within the staff
+    member's role's bound (buyback.offer).
     """
     try:
         return _record(cmd, uow_factory(), argus=argus, clock=clock, keys=keys, policy=policy)
@@ -164,6 +176,7 @@ def _record(
         hits = uow.watchlist.matches(s for c in checked for s in c.serials)
         if hits:
             raise SerialOnWatchlist(hits)
+        priced = [_price(i, c, argus, cmd, now=now, policy=policy) for i, c in enumerate(checked)]
         amount = total(c.line.agreed_price for c in checked)
         precious = any(c.category.precious_metal for c in checked)
         seller_key = keys.seller_key(cmd.seller.document)
@@ -178,13 +191,12 @@ def _record(
         )
         purchase_id = new_id()
         items: list[Item] = []
+        overrides: list[OfferOverride] = []
         objects: dict[str, tuple[RegisterBook, RegisteredObject]] = {}
-        for c in checked:
+        for p in priced:
+            c = p.checked
             code = label_code(policy.store_number, uow.items.next_label_sequence())
-            asking = (
-                c.line.asking_price
-                or argus.quote(c.article, c.line.grade, on=now.date()).resale_price
-            )
+            asking = c.line.asking_price or p.quote.resale_price
             book, registered, item = _intake(
                 c,
                 code,
@@ -196,6 +208,22 @@ def _record(
             )
             objects[code] = (book, registered)
             items.append(item)
+            if p.override_reason is not None:
+                overrides.append(
+                    OfferOverride(
+                        purchase_id=purchase_id,
+                        label_code=code,
+                        article_id=c.article.id,
+                        grade=c.line.grade,
+                        offer=p.quote.buy_offer,
+                        agreed_price=c.line.agreed_price,
+                        method=p.quote.method,
+                        staff_id=cmd.staff_id,
+                        role=cmd.staff_role,
+                        reason=p.override_reason,
+                        at=now,
+                    )
+                )
         entries = _number_entries(cmd, uow, objects, purchase_id=purchase_id, now=now)
         number_of = {o.label_code: e.number for e in entries for o in e.objects}
         purchase = Purchase(
@@ -216,9 +244,34 @@ def _record(
         for item in items:
             item.register_number = number_of[item.label_code]
             uow.items.add(item)
-        uow.outbox.add(_purchase_recorded(purchase, items, entries))
+        for override in overrides:
+            uow.offer_overrides.add(override)
+        uow.outbox.add(_purchase_recorded(purchase, items, entries, overrides))
         uow.commit()
     return purchase
+
+
+def _price(
+    index: int,
+    c: _CheckedLine,
+    argus: ArgusPort,
+    cmd: RecordPurchase,
+    *,
+    now: datetime,
+    policy: BuyingPolicy,
+) -> _PricedLine:
+    """The argus' quote for one object (asked once: it gives the offer and the asking price),
+    and the agreed price checked against the offer."""
+    quote = argus.quote(c.article, c.line.grade, on=now.date())
+    reason = check_agreed_price(
+        c.line,
+        quote,
+        role=cmd.staff_role,
+        bounds=policy.override_bounds,
+        where=f"lines[{index}]",
+        what=f"line {index + 1} ({c.article.name}, grade {c.line.grade.value})",
+    )
+    return _PricedLine(c, quote, reason)
 
 
 def _intake(
@@ -301,7 +354,10 @@ def _number_entries(
 
 
 def _purchase_recorded(
-    purchase: Purchase, items: list[Item], entries: list[RegisterEntry]
+    purchase: Purchase,
+    items: list[Item],
+    entries: list[RegisterEntry],
+    overrides: list[OfferOverride],
 ) -> Event:
     # The seller's identity document stays in the store's register (GDPR minimisation, rule F.24).
     return Event(
@@ -337,6 +393,20 @@ def _purchase_recorded(
                     else None,
                 }
                 for i in items
+            ],
+            # Prices agreed above the argus' offer. Central reads what it knows and ignores
+            # the rest, so this list may be added within schema version 1.
+            "offer_overrides": [
+                {
+                    "label_code": o.label_code,
+                    "offer_cents": o.offer.cents,
+                    "agreed_price_cents": o.agreed_price.cents,
+                    "method": o.method,
+                    "staff_id": o.staff_id,
+                    "role": o.role.value,
+                    "reason": o.reason,
+                }
+                for o in overrides
             ],
         },
     )

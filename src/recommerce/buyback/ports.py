@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from recommerce.buyback.offer import OfferOverride
 from recommerce.buyback.purchase import Purchase
 from recommerce.buyback.seller import IdentityDocument
 from recommerce.buyback.watchlist import WatchlistEntry
@@ -48,6 +49,12 @@ class Watchlist(Protocol):
     ) -> None: ...
 
 
+class OfferOverrides(Protocol):
+    """The log of prices agreed above the argus' offer: written with the purchase, never changed."""
+
+    def add(self, override: OfferOverride) -> None: ...
+
+
 class BuyingUnitOfWork(UnitOfWork, Protocol):
     """One database transaction: everything written through it commits together or not at all."""
 
@@ -61,6 +68,8 @@ class BuyingUnitOfWork(UnitOfWork, Protocol):
     def items(self) -> Items: ...
     @property
     def watchlist(self) -> Watchlist: ...
+    @property
+    def offer_overrides(self) -> OfferOverrides: ...
     @property
     def outbox(self) -> Outbox: ...
 

@@ -10,6 +10,7 @@ from recommerce.buyback.seller import SellerIdentity
 from recommerce.catalog.model import Grade
 from recommerce.inventory.model import VatRegime
 from recommerce.money import Money
+from recommerce.staff.model import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class PurchaseLine:
     vat_regime: VatRegime = VatRegime.MARGIN
     weight_grams: str | None = None  # precious metals only
     fineness: int | None = None  # precious metals only, in thousandths (750 = 18 carats)
+    override_reason: str | None = None  # why the agreed price is above the argus' offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class RecordPurchase:
     payment: Payment
     lines: tuple[PurchaseLine, ...]
     staff_id: str
+    # The staff member's role sets how far above the argus' offer they may pay (buyback.offer).
+    staff_role: Role = Role.BUYER
     group_lots: bool = True  # put objects of 60 EUR or less in one register lot
 
 

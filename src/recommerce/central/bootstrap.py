@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from recommerce.central.db.migrate import upgrade
 from recommerce.central.settings import CentralSettings
-from recommerce.clock import Clock, SystemClock
+from recommerce.clock import Clock, SystemClock, clock_from
 from recommerce.db.engine import READ_ONLY, make_engine, write_lock
 from recommerce.marketplace.notifications import LogNotifier, Notifier
 from recommerce.marketplace.payments import PaymentProvider, SimulatedPaymentProvider
@@ -75,4 +75,6 @@ def bootstrap(
     engine = make_engine(settings.effective_database_url)
     if migrate:
         upgrade(engine)
-    return CentralNode(settings=settings, engine=engine, clock=clock or SystemClock())
+    return CentralNode(
+        settings=settings, engine=engine, clock=clock or clock_from(settings.clock_file)
+    )

@@ -19,6 +19,9 @@ class CentralSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("var/central")
     database_url: str | None = None  # default: SQLite in data_dir; PostgreSQL in production
+    # Only in a simulated chain (`recommerce sim`): a file holding how far the simulated time
+    # runs ahead of real time; every process of the chain reads the same one.
+    clock_file: Path | None = None
     enrolment_code_ttl_hours: int = 168  # a store's one-time enrolment code is valid a week
     token_ttl_hours: int = 12  # head-office users' bearer tokens
     max_batch_events: int = 1000  # events in one upstream sync batch (docs/sync-protocol.md)

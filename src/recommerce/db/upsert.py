@@ -3,6 +3,7 @@ ON CONFLICT, each through its own dialect's `insert`."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,7 +27,14 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     """Insert the rows, or replace the non-key columns of those whose primary key exists."""
     if not rows:
         return
-    statement = dialect_insert(conn)(table)
+    conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table) -> Any:
+    """Built once per table: building it costs far more than running it (a catalogue
+    snapshot upserts thousands of articles)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     keys = [c.name for c in table.primary_key.columns]
     changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed), list(rows))
+    return statement.on_conflict_do_update(index_elements=keys, set_=changed)

@@ -39,7 +39,7 @@ from recommerce.money import Money
 from recommerce.pos.sale import RecordSale, SaleLineRequest, record_sale
 from recommerce.pos.tenders import TenderKind, TenderRequest
 from recommerce.sim.stores import bench_store
-from recommerce.sim.till_bench import IBAN, bench_seller
+from recommerce.sim.till_bench import IBAN, bench_seller, catalogue
 from recommerce.staff.model import StaffMember
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
@@ -92,17 +92,9 @@ def record_activity(node: StoreNode, purchases: int, *, seed: int) -> None:
     cash rule refuses), then sales at the till of about four in five objects in stock, one to
     three a ticket, paid by card (one TicketValidated event each)."""
     rng = random.Random(seed)
+    articles = catalogue(node)
+    on = node.clock.now().date()
     with node.reading() as conn:
-        articles = (
-            conn.execute(
-                select(t.articles.c.id)
-                .join(t.categories, t.categories.c.code == t.articles.c.category_code)
-                .where(t.categories.c.precious_metal.is_(False))
-                .order_by(t.articles.c.id)
-            )
-            .scalars()
-            .all()
-        )
         buyer = authenticate(conn, "acheteur", DEMO_PASSWORD)
         cashier = authenticate(conn, "caissier", DEMO_PASSWORD)
         till_open = conn.execute(
@@ -111,20 +103,25 @@ def record_activity(node: StoreNode, purchases: int, *, seed: int) -> None:
     if till_open is None:
         open_till(node, cashier, TILL, 15000)
     for n in range(purchases):
-        lines = tuple(
-            PurchaseLine(
-                article_id=rng.choice(articles),
-                grade=rng.choice(GRADES),
-                agreed_price=Money(rng.randrange(500, 20000, 50)),
-                asking_price=Money(rng.randrange(25000, 60000, 100)),
+        lines = []
+        for _ in range(rng.randint(1, 3)):
+            article, grade = rng.choice(articles), rng.choice(GRADES)
+            price = Money(rng.randrange(500, 20000, 50))
+            # Never above the argus' offer: a buyer pays more only with a reason (buyback.offer).
+            offer = node.argus.quote(article, grade, on=on).buy_offer
+            lines.append(
+                PurchaseLine(
+                    article_id=article.id,
+                    grade=grade,
+                    agreed_price=min(price, offer),
+                    asking_price=Money(rng.randrange(25000, 60000, 100)),
+                )
             )
-            for _ in range(rng.randint(1, 3))
-        )
         record_purchase(
             RecordPurchase(
                 seller=bench_seller(n, prefix=f"F{seed:03d}"),
                 payment=Payment(PaymentMethod.BANK_TRANSFER, account_holder="Client", iban=IBAN),
-                lines=lines,
+                lines=tuple(lines),
                 staff_id=buyer.id,
             ),
             node.uow,

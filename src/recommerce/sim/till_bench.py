@@ -31,11 +31,12 @@ from recommerce.buyback.handlers import record_purchase
 from recommerce.buyback.payment import Payment, PaymentMethod
 from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.buyback.seller import DocumentType, IdentityDocument, SellerIdentity
-from recommerce.catalog.model import Grade
+from recommerce.catalog.model import Article, Grade
 from recommerce.money import Money
 from recommerce.sim.processes import store_process
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
+from recommerce.store.db.repositories import SqlCatalog
 from recommerce.store.seed import DEMO_PASSWORD
 
 # The issue's goal on 2 cores; informational, reported next to the figures, never asserted.
@@ -81,6 +82,32 @@ def bench_seller(i: int, *, prefix: str = "STOCK") -> SellerIdentity:
     )
 
 
+def catalogue(node: StoreNode) -> list[Article]:
+    """The store's articles other than precious metals, by id."""
+    with node.reading() as conn:
+        ids = (
+            conn.execute(
+                select(t.articles.c.id)
+                .join(t.categories, t.categories.c.code == t.articles.c.category_code)
+                .where(t.categories.c.precious_metal.is_(False))
+                .order_by(t.articles.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        found = [SqlCatalog(conn).article(i) for i in ids]
+    return [a for a in found if a is not None]
+
+
+def offered_at_least(
+    node: StoreNode, articles: list[Article], price: Money, *, grade: Grade = Grade.B
+) -> list[Article]:
+    """The articles the argus offers `price` or more for in `grade`: a benchmark buys them at
+    that price as a buyer may, without paying above the offer (buyback.offer)."""
+    on = node.clock.now().date()
+    return [a for a in articles if node.argus.quote(a, grade, on=on).buy_offer >= price]
+
+
 def stock_baskets(node: StoreNode, baskets: int) -> list[list[str]]:
     """Buy `baskets` x 3 real items (purchases, register entries, labels), paid by bank
     transfer so that no cash rule refuses; return their labels three by three."""
@@ -88,17 +115,8 @@ def stock_baskets(node: StoreNode, baskets: int) -> list[list[str]]:
         staff_id = conn.execute(
             select(t.staff.c.id).where(t.staff.c.username == "acheteur")
         ).scalar_one()
-        articles = (
-            conn.execute(
-                select(t.articles.c.id)
-                .join(t.categories, t.categories.c.code == t.articles.c.category_code)
-                .where(t.categories.c.precious_metal.is_(False))
-                .order_by(t.articles.c.id)
-                .limit(ITEMS_PER_SALE)
-            )
-            .scalars()
-            .all()
-        )
+    dearest = Money(max(bought for _, bought in BASKET))
+    articles = [a.id for a in offered_at_least(node, catalogue(node), dearest)][:ITEMS_PER_SALE]
     if len(articles) < ITEMS_PER_SALE:
         raise RuntimeError("the seeded catalogue has too few articles for a basket")
     remaining = baskets * ITEMS_PER_SALE

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from recommerce.buyback.handlers import BuyingPolicy
 from recommerce.buyback.quote import ArgusPort, ReferencePriceRule
-from recommerce.clock import Clock, SystemClock
+from recommerce.clock import Clock, SystemClock, clock_from
 from recommerce.db.engine import READ_ONLY, make_engine
 from recommerce.fiscal.journal import FiscalKey
 from recommerce.marketplace.photo_storage import PhotoStorage, open_photo_storage
@@ -50,6 +50,7 @@ class StoreNode:
             cash_split_window=self.settings.cash_split_window,
             precious_metal_hold=self.settings.precious_metal_hold,
             zone=self.settings.zone,
+            override_bounds=self.settings.offer_override_bounds,
         )
 
     @property
@@ -107,7 +108,7 @@ def bootstrap(
         engine=engine,
         vault=vault,
         fiscal_key=fiscal_key(settings),
-        clock=clock or SystemClock(),
+        clock=clock or clock_from(settings.clock_file),
         argus=StoredArgus(engine),
     )
     watch_outbox(engine, node.outbox_written)

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from recommerce.buyback.offer import DEFAULT_PERCENT_ABOVE_OFFER, OverrideBounds
+from recommerce.staff.model import Role
 from recommerce.sync.protocol import PROTOCOL_VERSION
 
 
@@ -39,10 +41,18 @@ class StoreSettings(BaseSettings):
     # ("s3://bucket/prefix", with its endpoint for MinIO and other providers).
     photo_store: str | None = None
     photo_store_endpoint: str | None = None
+    # Only in a simulated chain (`recommerce sim`): a file holding how far the simulated time
+    # runs ahead of real time; every process of the chain reads the same one.
+    clock_file: Path | None = None
     token_ttl_hours: int = 12
     cash_split_window_hours: int = 24  # cash paid to one seller within this window counts once
     precious_metal_hold_hours: int = 48  # business-rules A.8 (?): setting, default 48 h
     group_lots: bool = True  # objects of 60 EUR or less may share one register entry
+    # How far above the argus' buy offer each role may pay (with a reason), in percent of the
+    # offer, as JSON: {"buyer": 10, "manager": 30}. A role not named may not pay above it.
+    buy_offer_override_percent: dict[Role, int] = Field(
+        default_factory=lambda: dict(DEFAULT_PERCENT_ABOVE_OFFER)
+    )
     log_json: bool = False
     # Sync with central (docs/sync-protocol.md). The central URL is saved at enrolment; this
     # overrides it (central moved). The worker runs while the store is enrolled and enabled.
@@ -66,6 +76,8 @@ class StoreSettings(BaseSettings):
             raise ValueError("RECOMMERCE_SYNC_BATCH_SIZE is between 1 and 1000")
         if not 0 <= self.sync_feed_wait_s <= 30:
             raise ValueError("RECOMMERCE_SYNC_FEED_WAIT_S is between 0 and 30")
+        if any(not 0 <= p <= 1000 for p in self.buy_offer_override_percent.values()):
+            raise ValueError("RECOMMERCE_BUY_OFFER_OVERRIDE_PERCENT values are between 0 and 1000")
         return self
 
     @property
@@ -87,3 +99,7 @@ class StoreSettings(BaseSettings):
     @property
     def precious_metal_hold(self) -> timedelta:
         return timedelta(hours=self.precious_metal_hold_hours)
+
+    @property
+    def offer_override_bounds(self) -> OverrideBounds:
+        return OverrideBounds(dict(self.buy_offer_override_percent))

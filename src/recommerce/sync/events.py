@@ -32,3 +32,8 @@ TICKET_VALIDATED = "TicketValidated"  # a sale or a return: items sold or back i
 ITEM_LISTING_CHANGED = "ItemListingChanged"
 # An item's asking price changed after it was bought (a markdown of aging stock).
 ITEM_PRICE_CHANGED = "ItemPriceChanged"
+# Items sent by their owner to another store: in transit until the other store receives them
+# (architecture.md section 3: ownership moves with the item).
+ITEMS_TRANSFERRED = "ItemsTransferred"
+# The receiving store's count of a transfer: the items it now holds, and those missing.
+TRANSFER_RECEIVED = "TransferReceived"

@@ -288,6 +288,58 @@ ITEM_PRICE_CHANGED_V1: dict[str, Check] = {
 
 _ORDER_ITEMS = _list(_obj({"item_id": _ID, "label_code": _string(LABEL_CODE_MAX)}))
 
+
+def _instant(value: Any) -> Fault | None:
+    if parse_occurred_at(value) is None:
+        return "", "is not an ISO 8601 instant with its offset"
+    return None
+
+
+# An item as a transfer carries it: everything the receiving store needs to hold it
+# (recommerce.sync.feed_events.transferred_item).
+_TRANSFERRED_ITEM = _obj(
+    {
+        "item_id": _ID,
+        "label_code": _string(LABEL_CODE_MAX),
+        "store_number": _STORE,  # the acquiring store, whose police register holds the entry
+        "article_id": _ID,
+        "grade": _one_of(Grade),
+        "purchase_id": _ID,
+        "purchased_at": _instant,
+        "purchase_price_cents": _integer(0),
+        "asking_price_cents": _integer(0),
+        "vat_regime": _one_of(VatRegime),
+        "register_book": _one_of(RegisterBook),
+        "register_number": _SEQ,
+        "serials": _list(_NAME),
+        "accessories": _list(_TEXT),
+        "description": _TEXT,
+        "resale_blocked_until": _optional(_instant),
+        "weight_grams": _optional(_SHORT),
+        "fineness": _optional(_integer(0, 1000)),
+    }
+)
+
+ITEMS_TRANSFERRED_V1: dict[str, Check] = {
+    "transfer_id": _ID,
+    "number": _SHORT,
+    "from_store": _STORE,
+    "to_store": _STORE,
+    "note": _TEXT,
+    "staff_id": _NAME,
+    "items": _list(_TRANSFERRED_ITEM, min_len=1),
+}
+
+TRANSFER_RECEIVED_V1: dict[str, Check] = {
+    "transfer_id": _ID,
+    "number": _SHORT,
+    "from_store": _STORE,
+    "to_store": _STORE,
+    "staff_id": _NAME,
+    "received": _ORDER_ITEMS,  # the items the receiving store now holds
+    "missing": _ORDER_ITEMS,  # not there on reception: still in transit
+}
+
 RESERVATION_ANSWERED_V1: dict[str, Check] = {
     "order_id": _ID,
     "answer": _one_of(Answer),
@@ -349,6 +401,8 @@ PAYLOAD_SCHEMAS: dict[str, dict[int, dict[str, Check]]] = {
     rs.ONLINE_ORDER_UPDATED: {1: ONLINE_ORDER_UPDATED_V1},
     ev.PERIOD_CLOSED: {1: PERIOD_CLOSED_V1},
     ev.TILL_SESSION_CLOSED: {1: TILL_SESSION_CLOSED_V1},
+    ev.ITEMS_TRANSFERRED: {1: ITEMS_TRANSFERRED_V1},
+    ev.TRANSFER_RECEIVED: {1: TRANSFER_RECEIVED_V1},
 }
 
 _ENVELOPE: dict[str, Check] = {
@@ -412,6 +466,30 @@ def _rules(event_type: str, payload: dict[str, Any], store_number: int) -> str |
         return "payload.refers_to is missing: a return names the sale it corrects"
     if event_type == ev.PERIOD_CLOSED and not _period_label_ok(payload["period"], payload["label"]):
         return f"payload.label {payload['label']!r} is not a {payload['period']} label"
+    if event_type in (ev.ITEMS_TRANSFERRED, ev.TRANSFER_RECEIVED):
+        return _transfer_rules(event_type, payload, store_number)
+    return None
+
+
+def _transfer_rules(event_type: str, payload: dict[str, Any], store_number: int) -> str | None:
+    """The sender of a transfer is the store it leaves, its receiver the store it reaches;
+    each item is named once."""
+    if payload["from_store"] == payload["to_store"]:
+        return "payload.to_store is the store the items leave: a transfer goes to another store"
+    if event_type == ev.ITEMS_TRANSFERRED:
+        if payload["from_store"] != store_number:
+            return (
+                f"payload.from_store is {payload['from_store']}, but store {store_number} sent it"
+            )
+        named = [item["item_id"] for item in payload["items"]]
+    else:
+        if payload["to_store"] != store_number:
+            return f"payload.to_store is {payload['to_store']}, but store {store_number} sent it"
+        named = [item["item_id"] for item in payload["received"] + payload["missing"]]
+        if not named:
+            return "payload names no item: a reception says which items came and which did not"
+    if len(set(named)) != len(named):
+        return "payload names an item twice"
     return None
 
 

@@ -186,3 +186,32 @@ till_sessions = Table(
     Column("counted", JSON, nullable=False),
     Column("difference", JSON, nullable=False),
 )
+
+# Transfers between stores (architecture.md section 3): sent by the owner (`ItemsTransferred`),
+# counted by the receiving store (`TransferReceived`). While an item is in transit its row in
+# `items` keeps the sending store's number, with status in_transit; the reception moves it.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("number", String(SHORT), nullable=False),  # the sending store's: TR-042-000001
+    Column("from_store", ForeignKey("stores.number"), nullable=False),
+    Column("to_store", ForeignKey("stores.number"), nullable=False),
+    Column("status", String(SHORT), nullable=False),  # sent | received | partially_received
+    Column("note", Text, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime),  # the latest reception
+    Index("ix_transfers_to_store_status", "to_store", "status"),
+    Index("ix_transfers_from_store_status", "from_store", "status"),
+)
+
+transfer_items = Table(
+    "transfer_items",
+    metadata,
+    Column("transfer_id", ForeignKey("transfers.id"), primary_key=True),
+    Column("item_id", ForeignKey("items.item_id"), primary_key=True),
+    Column("label_code", String(LABEL_CODE), nullable=False),
+    Column("status", String(SHORT), nullable=False),  # in_transit | received | missing
+    Column("received_at", UtcDateTime),
+    Index("ix_transfer_items_item_id", "item_id"),
+)

@@ -23,6 +23,7 @@ from recommerce.central.db import marketplace_tables as m
 from recommerce.central.db import sync_tables as s
 from recommerce.central.services.listings import ListingRefused, save_listings
 from recommerce.central.services.order_events import OrderEventRefused, apply_order_events
+from recommerce.central.services.transfers import TransferRefused, apply_transfer_events
 from recommerce.fiscal.closings import Period, closing_record_label
 from recommerce.inventory.model import ItemStatus
 from recommerce.pos.ticket import TicketKind
@@ -34,6 +35,7 @@ from recommerce.sync.reservations import Answer
 IN_STOCK = ItemStatus.IN_STOCK.value
 SOLD = ItemStatus.SOLD.value
 RESERVED = ItemStatus.RESERVED.value
+IN_TRANSIT = ItemStatus.IN_TRANSIT.value
 TICKET_RECORD = "ticket"
 CLOSING_RECORD = "closing"
 
@@ -63,6 +65,8 @@ class Changes:
     sales: list[tuple[dict[str, Any], datetime]] = field(default_factory=list)
     released_holds: set[str] = field(default_factory=set)
     prices: dict[str, int] = field(default_factory=dict)  # known items' new asking price
+    # Transfers between stores (central.services.transfers), in the batch's order.
+    transfers: list[tuple[str, dict[str, Any], datetime]] = field(default_factory=list)
 
     @property
     def marketplace_items(self) -> set[str]:
@@ -277,6 +281,18 @@ def _online_order_updated(changes: Changes, p: dict[str, Any], at: datetime) -> 
     changes.order_events.append((rs.ONLINE_ORDER_UPDATED, p, at))
 
 
+def _items_transferred(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    for item in p["items"]:
+        changes.move_item(item["item_id"], IN_TRANSIT, at)
+    changes.transfers.append((ev.ITEMS_TRANSFERRED, p, at))
+
+
+def _transfer_received(changes: Changes, p: dict[str, Any], at: datetime) -> None:
+    for item in p["received"]:  # the missing ones stay in transit
+        changes.move_item(item["item_id"], IN_STOCK, at)
+    changes.transfers.append((ev.TRANSFER_RECEIVED, p, at))
+
+
 def _till_session_closed(changes: Changes, p: dict[str, Any], at: datetime) -> None:
     changes.till_sessions.append(
         {
@@ -303,6 +319,8 @@ _APPLIERS: dict[str, Callable[[Changes, dict[str, Any], datetime], None]] = {
     rs.RESERVATION_ANSWERED: _reservation_answered,
     rs.RESERVATION_RELEASED: _reservation_released,
     rs.ONLINE_ORDER_UPDATED: _online_order_updated,
+    ev.ITEMS_TRANSFERRED: _items_transferred,
+    ev.TRANSFER_RECEIVED: _transfer_received,
 }
 
 _MOVE_ITEM = (
@@ -346,6 +364,11 @@ def write(conn: Connection, changes: Changes) -> None:
             conn.execute(insert(table), rows)
     if changes.item_moves:
         conn.execute(_MOVE_ITEM, list(changes.item_moves.values()))
+    if changes.transfers:  # before the listings: a received item's new store may list it
+        try:
+            apply_transfer_events(conn, changes.store_number, changes.transfers)
+        except TransferRefused as exc:
+            raise Clash(str(exc)) from exc
     if changes.prices:
         rows = [{"b_item_id": i, "b_price": cents} for i, cents in changes.prices.items()]
         conn.execute(_PRICE_ITEM, rows)

@@ -26,13 +26,16 @@ router = APIRouter(prefix="/api/v1", tags=["buying"])
     summary="Buy objects from a member of the public",
     description=(
         "In one transaction: the purchase, its police-register entries, the items in stock "
-        "with their labels, and the outbox event. A refused purchase writes nothing."
+        "with their labels, the offer overrides and the outbox event. A refused purchase "
+        "writes nothing. A line agreed above the argus' buy offer needs an `override_reason` "
+        "and stays within the staff member's role's bound (`offer_override_reason_missing`, "
+        "`offer_override_above_bound`)."
     ),
 )
 def create_purchase(body: PurchaseIn, node: NodeDep, staff: StaffDep) -> PurchaseOut:
     staff.require(Permission.BUY)
     purchase = record_purchase(
-        body.to_command(staff.id),
+        body.to_command(staff),
         node.uow,
         argus=node.argus,
         clock=node.clock,

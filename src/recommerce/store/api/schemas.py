@@ -194,6 +194,8 @@ class PurchaseLineIn(Strict):
     vat_regime: VatRegime = VatRegime.MARGIN
     weight_grams: Annotated[str, StringConstraints(pattern=r"^\d{1,5}(\.\d{1,3})?$")] | None = None
     fineness: Annotated[int, Field(ge=1, le=1000)] | None = None
+    # Why the agreed price is above the argus' buy offer; needed only then.
+    override_reason: Name | None = None
 
     def to_domain(self) -> PurchaseLine:
         return PurchaseLine(
@@ -208,6 +210,7 @@ class PurchaseLineIn(Strict):
             vat_regime=self.vat_regime,
             weight_grams=self.weight_grams,
             fineness=self.fineness,
+            override_reason=self.override_reason or None,
         )
 
 
@@ -217,7 +220,7 @@ class PurchaseIn(Strict):
     lines: Annotated[list[PurchaseLineIn], Field(min_length=1, max_length=200)]
     group_lots: bool = True
 
-    def to_command(self, staff_id: str) -> RecordPurchase:
+    def to_command(self, staff: StaffMember) -> RecordPurchase:
         p = self.payment
         return RecordPurchase(
             seller=self.seller.to_domain(),
@@ -225,7 +228,8 @@ class PurchaseIn(Strict):
                 method=p.method, account_holder=p.account_holder, iban=p.iban, crossed=p.crossed
             ),
             lines=tuple(line.to_domain() for line in self.lines),
-            staff_id=staff_id,
+            staff_id=staff.id,
+            staff_role=staff.role,
             group_lots=self.group_lots,
         )
 
@@ -294,6 +298,26 @@ class PurchaseOut(BaseModel):
     staff_id: str
     register_entries: list[RegisterRef]
     items: list[ItemOut]
+
+
+class OfferOverrideOut(BaseModel):
+    """A price agreed above the argus' buy offer: who, in which role, why."""
+
+    id: str
+    at: datetime
+    purchase_id: str
+    label_code: str
+    article_id: str
+    article_name: str
+    grade: Grade
+    offer_cents: int
+    agreed_price_cents: int
+    above_offer_cents: int
+    method: str
+    staff_id: str
+    staff_username: str
+    role: Role
+    reason: str
 
 
 # --- police register -------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, or_, select, update
 
+from recommerce.buyback.offer import OfferOverride
 from recommerce.buyback.payment import PaymentMethod
 from recommerce.buyback.purchase import Purchase
 from recommerce.buyback.watchlist import WatchlistEntry, normalise_serial
@@ -16,7 +17,7 @@ from recommerce.catalog.model import Article, Category, Grade
 from recommerce.catalog.search import fold as fold  # searches fold text the same everywhere
 from recommerce.catalog.search import search_text as search_text
 from recommerce.db.upsert import insert_missing
-from recommerce.errors import Conflict
+from recommerce.errors import Conflict, DomainError, ErrorCode
 from recommerce.ids import new_id
 from recommerce.inventory.model import Item, ItemStatus, VatRegime
 from recommerce.money import Money
@@ -89,11 +90,20 @@ _SAVE_STATUS = (
         updated_by=bindparam("by"),
     )
 )
+
+
+# A basket's items are found by key, their status only checked: `status || ''` keeps SQLite's
+# planner (a store database has no statistics) from scanning every item of that status through
+# the status index instead, which costs more with each item in stock.
+def _status_is(status: ItemStatus) -> ColumnElement[bool]:
+    return t.items.c.status.concat("") == status.value
+
+
 _MARK_ORDER_SOLD = (
     update(t.items)
     .where(
         t.items.c.id.in_(bindparam("ids", expanding=True)),
-        t.items.c.status == ItemStatus.RESERVED.value,
+        _status_is(ItemStatus.RESERVED),
         t.items.c.reserved_for == bindparam("order"),
     )
     .values(
@@ -108,7 +118,7 @@ _MARK_SOLD = (
     update(t.items)
     .where(
         t.items.c.id.in_(bindparam("ids", expanding=True)),
-        t.items.c.status == ItemStatus.IN_STOCK.value,
+        _status_is(ItemStatus.IN_STOCK),
     )
     .values(
         status=ItemStatus.SOLD.value,
@@ -118,6 +128,16 @@ _MARK_SOLD = (
     )
 )
 _INSERT_OUTBOX = insert(t.outbox)
+# Where an item in transit is going: the latest transfer this store sent it on.
+_TRANSFER_OF = (
+    select(t.transfers.c.number, t.transfers.c.to_store)
+    .join(t.transfer_items, t.transfer_items.c.transfer_id == t.transfers.c.id)
+    .where(
+        t.transfer_items.c.item_id == bindparam("item_id"), t.transfers.c.direction == "outgoing"
+    )
+    .order_by(t.transfers.c.sent_at.desc())
+    .limit(1)
+)
 
 
 @dataclass
@@ -191,6 +211,31 @@ class SqlPurchases:
             )
         ).scalar_one()
         return Money(int(paid))
+
+
+@dataclass
+class SqlOfferOverrides:
+    """Prices agreed above the argus' offer, appended with their purchase; never changed."""
+
+    conn: Connection
+
+    def add(self, override: OfferOverride) -> None:
+        self.conn.execute(
+            insert(t.offer_overrides).values(
+                id=override.id,
+                at=override.at,
+                purchase_id=override.purchase_id,
+                label_code=override.label_code,
+                article_id=override.article_id,
+                grade=override.grade.value,
+                offer_cents=override.offer.cents,
+                agreed_price_cents=override.agreed_price.cents,
+                method=override.method,
+                staff_id=override.staff_id,
+                role=override.role.value,
+                reason=override.reason,
+            )
+        )
 
 
 @dataclass
@@ -322,7 +367,25 @@ class SqlItems:
         already serialises). Locks are taken in label order, so two baskets sharing items
         never deadlock."""
         rows = self.conn.execute(_LOCK_ITEMS, {"labels": sorted(labels)}).all()
+        for r in rows:
+            if r.status == ItemStatus.IN_TRANSIT.value:
+                raise self._in_transit(r.id, r.label_code)
         return {r.label_code: (item_from_row(r._mapping), r.article_name) for r in rows}
+
+    def _in_transit(self, item_id: str, label_code: str) -> DomainError:
+        """An item sent to another store is no longer this store's to sell or move: say where
+        it is going (architecture.md section 3)."""
+        transfer = self.conn.execute(_TRANSFER_OF, {"item_id": item_id}).first()
+        where = (
+            f" to store {transfer.to_store:03d} (transfer {transfer.number})" if transfer else ""
+        )
+        return DomainError(
+            f"item {label_code} is in transit{where}, not in this store's stock",
+            code=ErrorCode.ITEM_NOT_SELLABLE,
+            field="lines",
+            transfer=transfer.number if transfer else None,
+            to_store=transfer.to_store if transfer else None,
+        )
 
     def mark_sold(
         self, items: list[Item], *, ticket: str, at: datetime, by: str, order: str | None = None

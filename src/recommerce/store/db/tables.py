@@ -116,7 +116,9 @@ items = Table(
     Column("store_number", Integer, nullable=False),
     Column("article_id", ForeignKey("articles.id"), nullable=False, index=True),
     Column("grade", String(1), nullable=False),
-    Column("purchase_id", ForeignKey("purchases.id"), nullable=False, index=True),
+    # The purchase that acquired it: one of this store's, or, for an item received from
+    # another store, one of that store's (no foreign key: the row is in the other database).
+    Column("purchase_id", String(36), nullable=False, index=True),
     Column("purchase_price_cents", BigInteger, nullable=False),
     Column("asking_price_cents", BigInteger, nullable=False),
     Column("vat_regime", String(10), nullable=False),
@@ -432,4 +434,56 @@ price_changes = Table(
     Column("to_cents", BigInteger, nullable=False),
     Column("reason", String(200), nullable=False),
     Column("approved_by", ForeignKey("staff.id"), nullable=False),
+)
+
+# Every price agreed at the counter above the argus' buy offer: who, which role, why, and the
+# offer it overrode (buyback.offer). Written with the purchase, never changed.
+offer_overrides = Table(
+    "offer_overrides",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("purchase_id", ForeignKey("purchases.id"), nullable=False, index=True),
+    Column("label_code", String(13), nullable=False),
+    Column("article_id", ForeignKey("articles.id"), nullable=False),
+    Column("grade", String(1), nullable=False),
+    Column("offer_cents", BigInteger, nullable=False),
+    Column("agreed_price_cents", BigInteger, nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("reason", String(200), nullable=False),
+)
+
+# Transfers between stores (architecture.md section 3): outgoing ones this store sent (its items
+# in transit from the moment they leave), incoming ones central announced (`TransferIncoming`)
+# and a manager receives. The id and number are the sending store's, the same in both stores.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # TR-042-000001: the sending store's sequence (not unique here: a store set up again
+    # from scratch numbers from 1 again, and its transfers must still reach this store)
+    Column("number", String(20), nullable=False, index=True),
+    Column("direction", String(10), nullable=False),  # outgoing | incoming
+    Column("from_store", Integer, nullable=False),
+    Column("to_store", Integer, nullable=False),
+    # outgoing: sent; incoming: expected, then received or partially_received
+    Column("status", String(20), nullable=False, index=True),
+    Column("note", Text, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("sent_by", String(36)),  # this store's staff (outgoing); unknown here (incoming)
+    Column("received_at", UtcDateTime),  # the latest reception (incoming)
+    Column("received_by", ForeignKey("staff.id")),
+)
+
+transfer_items = Table(
+    "transfer_items",
+    metadata,
+    Column("transfer_id", ForeignKey("transfers.id"), primary_key=True),
+    Column("item_id", String(36), primary_key=True),
+    Column("label_code", String(13), nullable=False, index=True),
+    Column("status", String(20), nullable=False),  # in_transit | received | missing
+    # incoming: the item as the sending store described it, to hold it once it arrives
+    Column("item", JSON),
 )

@@ -11,6 +11,7 @@ from recommerce.store.db.identity import IdentityVault
 from recommerce.store.db.repositories import (
     SqlCatalog,
     SqlItems,
+    SqlOfferOverrides,
     SqlOutbox,
     SqlPoliceRegister,
     SqlPurchases,
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     register: SqlPoliceRegister
     items: SqlItems
     watchlist: SqlWatchlist
+    offer_overrides: SqlOfferOverrides
     outbox: SqlOutbox
     tickets: SqlTickets
     journal: SqlJournal
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
         self.register = SqlPoliceRegister(self.conn, self._vault)
         self.items = SqlItems(self.conn)
         self.watchlist = SqlWatchlist(self.conn)
+        self.offer_overrides = SqlOfferOverrides(self.conn)
         self.outbox = SqlOutbox(self.conn)
         self.tickets = SqlTickets(self.conn)
         self.journal = SqlJournal(self.conn)

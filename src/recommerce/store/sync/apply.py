@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from recommerce.catalog.model import Article, Category
 from recommerce.db.catalog_rows import article_row
@@ -24,12 +24,14 @@ from recommerce.store.sync.orders import (
     apply_reservation_cancelled,
     apply_reservation_request,
 )
+from recommerce.store.sync.transfers import apply_transfer_incoming
 from recommerce.sync.feed_events import (
     ARGUS_GUIDE_PUBLISHED,
     ARTICLE_UPSERTED,
     CATEGORY_UPSERTED,
     CONFIGURATION_CHANGED,
     FEED_SCHEMA_VERSION,
+    TRANSFER_INCOMING,
     PayloadError,
     article_from_payload,
     category_from_payload,
@@ -65,18 +67,26 @@ def save_category(conn: Connection, category: Category) -> None:
 
 
 def save_article(conn: Connection, article: Article) -> None:
-    if article.gtin is not None:
+    save_articles(conn, [article])
+
+
+def save_articles(conn: Connection, articles: Sequence[Article]) -> None:
+    """Central's articles, added or replaced, in two statements whatever their number."""
+    gtins = {a.gtin: a.id for a in articles if a.gtin is not None}
+    if gtins:
         # A GTIN names one article. If a local article holds it under another id (a store's
         # own entry before enrolment), central's article takes it; the old one keeps its
         # items but is no longer found by scanning.
-        taken = conn.execute(
-            update(t.articles)
-            .where(t.articles.c.gtin == article.gtin, t.articles.c.id != article.id)
-            .values(gtin=None)
-        ).rowcount
+        holders = conn.execute(
+            select(t.articles.c.id, t.articles.c.gtin).where(t.articles.c.gtin.in_(list(gtins)))
+        ).all()
+        taken = [row.id for row in holders if gtins[row.gtin] != row.id]
         if taken:
-            log.warning("GTIN %s moves to central's article %s", article.gtin, article.id)
-    upsert(conn, t.articles, [article_row(article)])
+            conn.execute(update(t.articles).where(t.articles.c.id.in_(taken)).values(gtin=None))
+            for row in holders:
+                if row.id in taken:
+                    log.warning("GTIN %s moves to central's article %s", row.gtin, gtins[row.gtin])
+    upsert(conn, t.articles, [article_row(a) for a in articles])
 
 
 def save_configuration(conn: Connection, key: str, value: Any, *, at: datetime) -> None:
@@ -128,6 +138,8 @@ def apply_feed_event(
             apply_order_confirmed(conn, payload, at=at)
         elif kind == RESERVATION_CANCELLED:
             apply_reservation_cancelled(conn, payload, at=at)
+        elif kind == TRANSFER_INCOMING:
+            apply_transfer_incoming(conn, payload)
         else:
             log.warning("feed row %s skipped: unknown type %r", event.get("seq"), kind)
             return False
@@ -154,13 +166,13 @@ def apply_snapshot(
             log.error("snapshot category %r skipped: %s", payload.get("code"), exc)
             continue
         save_category(conn, category)
+    readable = []
     for payload in articles:
         try:
-            article = article_from_payload(payload)
+            readable.append(article_from_payload(payload))
         except PayloadError as exc:
             log.error("snapshot article %r skipped: %s", payload.get("id"), exc)
-            continue
-        save_article(conn, article)
+    save_articles(conn, readable)
     conn.execute(
         delete(t.store_configuration).where(t.store_configuration.c.key.not_in(list(configuration)))
     )
