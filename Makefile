@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## .venv with the project and its development tools (idempotent)
 
-demo: install  ## a store node on SQLite with a catalogue and staff accounts
-	RECOMMERCE_DATA_DIR=var/demo $(BIN)/recommerce store demo
+demo: install  ## central and 3 store nodes on SQLite, with the simulator at a human pace (Ctrl-C stops)
+	$(BIN)/recommerce demo --data-dir var/demo
 
 test: install  ## the whole suite (PostgreSQL too when RECOMMERCE_TEST_DATABASE_URL is set), on 2 workers
 	$(BIN)/python -m pytest -n 2

@@ -12,6 +12,8 @@ from rich.table import Table
 from recommerce.argus.cli import app as argus_app
 from recommerce.central.cli import central_app
 from recommerce.errors import DomainError
+from recommerce.sim import cli as sim_cli
+from recommerce.sim.history_cli import history_app
 from recommerce.store.sync import cli as sync_cli
 
 if TYPE_CHECKING:
@@ -29,6 +31,9 @@ fiscal_app = typer.Typer(help="The store's fiscal journal.", no_args_is_help=Tru
 app.add_typer(fiscal_app, name="fiscal")
 app.add_typer(central_app, name="central")
 app.add_typer(argus_app, name="argus")
+app.command("sim")(sim_cli.sim)
+app.command("demo")(sim_cli.demo)
+app.add_typer(history_app, name="history")
 console = Console()
 
 
@@ -282,8 +287,9 @@ def bench(
         goal = goals.get(name)
         shown = ""
         if goal is not None:
-            # A duration is a ceiling (..._ms, ..._s), a rate a floor (..._per_s).
-            ceiling = name.endswith(("_ms", "_s")) and not name.endswith("_per_s")
+            # A duration or a size is a ceiling (..._ms, ..._s, ..._mb), a rate a floor
+            # (..._per_s).
+            ceiling = name.endswith(("_ms", "_s", "_mb")) and not name.endswith("_per_s")
             met = value <= goal if ceiling else value >= goal
             shown = f"{'<=' if ceiling else '>='} {goal} ({'met' if met else 'missed'})"
         table.add_row(name, f"{value}", shown)

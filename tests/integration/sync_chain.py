@@ -30,8 +30,18 @@ from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from recommerce.catalog.model import Grade
-from recommerce.central.db import sync_tables as c
 from recommerce.central.settings import CentralSettings
+from recommerce.sim.invariants.exactly_once import (
+    ReadModels,
+    applied_seq,
+    central_read_models,
+    check_exactly_once,
+    event_log,
+    outbox_log,
+    quarantined,
+    store_read_models,
+)
+from recommerce.sim.invariants.results import Findings
 from recommerce.sim.processes import (
     ManagedProcess,
     central_admin_headers,
@@ -151,12 +161,7 @@ class Store:
     def outbox(self) -> list[tuple[int, str, str]]:
         """The store's outbox as `(seq, event_id, type)`, in seq order."""
         with self.node.reading() as conn:
-            rows = conn.execute(
-                select(t.outbox.c.seq, t.outbox.c.event_id, t.outbox.c.type).order_by(
-                    t.outbox.c.seq
-                )
-            ).all()
-        return [(r.seq, r.event_id, r.type) for r in rows]
+            return outbox_log(conn)
 
     def use_protocol(self, version: int) -> None:
         """The sync protocol version the store's process speaks from its next start, as an
@@ -176,17 +181,19 @@ class Store:
         assert state is not None, f"store {self.number} is not enrolled"
         return state.credential
 
-    def items(self) -> dict[str, str]:
+    def read_models(self) -> ReadModels:
+        """The store's items (id: status), purchases and tickets (id: total)."""
         with self.node.reading() as conn:
-            return {row.id: row.status for row in conn.execute(select(t.items))}
+            return store_read_models(conn)
+
+    def items(self) -> dict[str, str]:
+        return self.read_models().items
 
     def purchases(self) -> dict[str, int]:
-        with self.node.reading() as conn:
-            return {row.id: row.total_cents for row in conn.execute(select(t.purchases))}
+        return self.read_models().purchases
 
     def tickets(self) -> dict[str, int]:
-        with self.node.reading() as conn:
-            return {row.id: row.total_cents for row in conn.execute(select(t.tickets))}
+        return self.read_models().tickets
 
     # The store's HTTP API, as its staff use it.
 
@@ -217,13 +224,14 @@ class Store:
         till, the phone sold (one event)."""
         with self.http() as client:
             lines = []
-            for query in ("iphone 12", "switch oled"):
+            # At or below the argus' offers (104.00 and 47.00 EUR).
+            for query, price in (("iphone 12", 9000), ("switch oled", 4500)):
                 found = client.get(
                     "/api/v1/articles", params={"q": query}, headers=self.login("acheteur")
                 )
                 assert found.status_code == 200 and found.json(), found.text
                 lines.append(
-                    {"article_id": found.json()[0]["id"], "grade": "B", "agreed_price_cents": 9000}
+                    {"article_id": found.json()[0]["id"], "grade": "B", "agreed_price_cents": price}
                 )
             bought = client.post(
                 "/api/v1/purchases",
@@ -325,44 +333,22 @@ class Chain:
     def event_log(self, number: int) -> list[tuple[int, str, str]]:
         """Central's event log of the store as `(seq, event_id, type)`, in seq order."""
         with self.db.connect() as conn:
-            rows = conn.execute(
-                select(c.events.c.seq, c.events.c.event_id, c.events.c.type)
-                .where(c.events.c.store_number == number)
-                .order_by(c.events.c.seq)
-            ).all()
-        return [(r.seq, r.event_id, r.type) for r in rows]
+            return event_log(conn, number)
 
     def cursor(self, number: int) -> int | None:
         """The last seq central applied of the store; None before it applied any (a store's
         feed poll alone records its contact with a cursor at 0)."""
         with self.db.connect() as conn:
-            applied = conn.execute(
-                select(c.sync_cursors.c.last_applied_seq).where(
-                    c.sync_cursors.c.store_number == number
-                )
-            ).scalar_one_or_none()
-        return applied or None
+            return applied_seq(conn, number)
 
     def quarantined(self, number: int | None = None) -> int:
-        query = select(func.count()).select_from(c.quarantine)
-        if number is not None:
-            query = query.where(c.quarantine.c.store_number == number)
         with self.db.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            return quarantined(conn, number)
 
-    def read_models(self, number: int) -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
+    def read_models(self, number: int) -> ReadModels:
         """Central's items (id: status), purchases and tickets (id: total) of the store."""
         with self.db.connect() as conn:
-            items = conn.execute(select(c.items).where(c.items.c.store_number == number))
-            purchases = conn.execute(
-                select(c.purchases).where(c.purchases.c.store_number == number)
-            )
-            tickets = conn.execute(select(c.tickets).where(c.tickets.c.store_number == number))
-            return (
-                {row.item_id: row.status for row in items},
-                {row.id: row.total_cents for row in purchases},
-                {row.id: row.total_cents for row in tickets},
-            )
+            return central_read_models(conn, number)
 
     # --- what central says over HTTP ------------------------------------------------------
 
@@ -413,19 +399,13 @@ class Chain:
 
     def assert_exactly_once(self, store: Store) -> None:
         """Central holds each of the store's events once, in order, under its own seq, nothing
-        in quarantine, and read models that agree with the store's own tables."""
-        outbox = store.outbox()
-        head = store.status().head_seq
-        assert [seq for seq, _, _ in outbox] == list(range(1, head + 1))
-        log = self.event_log(store.number)
-        assert len(log) == len(outbox), (len(log), len(outbox))
-        assert log == outbox
-        assert self.cursor(store.number) == head
-        assert self.quarantined(store.number) == 0
-        items, purchases, tickets = self.read_models(store.number)
-        assert items == store.items()
-        assert purchases == store.purchases()
-        assert tickets == store.tickets()
+        in quarantine, and read models that agree with the store's own tables (the invariant
+        checker's own check, `recommerce.sim.invariants`)."""
+        findings = Findings()
+        with store.node.reading() as mine, self.db.connect() as theirs:
+            events = check_exactly_once(mine, theirs, store.number, findings)
+        assert findings.count == 0, findings.listed
+        assert events == store.status().head_seq
 
 
 def _driver_url(url: str) -> str:

@@ -87,7 +87,8 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
         "search_reference_sql_like_p95_ms",
     }
     argus = {"quote_p50_ms", "quote_p99_ms", "quote_in_process_p99_ms", "argus_train_1m_sales_s"}
-    figures = till | sync | marketplace | argus
+    chain = {"sim_day_3_stores_s", "store_rss_mb"}
+    figures = till | sync | marketplace | argus | chain
     assert figures <= report["figures"].keys()
     assert all(report["figures"][name] > 0 for name in figures)
     assert report["argus"]["training"]["sales"] == report["figures"]["argus_train_sales"]
@@ -107,5 +108,7 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
         "search_p95_ms": 20,
         "quote_p99_ms": 10,
         "argus_train_1m_sales_s": 180,
+        "store_rss_mb": 250,
     }
+    assert report["chain"]["store_rss"]["items"] == 3_000
     assert "till_sale_p99_ms" in result.output

@@ -85,79 +85,92 @@ REGION_FACTORS: dict[str, float] = {
     "Hauts-de-France": 0.94,
 }
 
-# (city, region, relative footfall) of the chain's 60 stores; store n is in city n.
-STORE_CITIES: tuple[tuple[str, str, float], ...] = (
-    ("Paris", "Île-de-France", 2.0),
-    ("Marseille", "Provence-Alpes-Côte d'Azur", 1.6),
-    ("Lyon", "Auvergne-Rhône-Alpes", 1.6),
-    ("Toulouse", "Occitanie", 1.5),
-    ("Nice", "Provence-Alpes-Côte d'Azur", 1.3),
-    ("Nantes", "Pays de la Loire", 1.3),
-    ("Montpellier", "Occitanie", 1.3),
-    ("Strasbourg", "Grand Est", 1.3),
-    ("Bordeaux", "Nouvelle-Aquitaine", 1.4),
-    ("Lille", "Hauts-de-France", 1.4),
-    ("Rennes", "Bretagne", 1.2),
-    ("Reims", "Grand Est", 1.0),
-    ("Toulon", "Provence-Alpes-Côte d'Azur", 1.0),
-    ("Saint-Étienne", "Auvergne-Rhône-Alpes", 1.0),
-    ("Le Havre", "Normandie", 1.0),
-    ("Grenoble", "Auvergne-Rhône-Alpes", 1.1),
-    ("Dijon", "Bourgogne-Franche-Comté", 1.0),
-    ("Angers", "Pays de la Loire", 1.0),
-    ("Nîmes", "Occitanie", 0.9),
-    ("Villeurbanne", "Auvergne-Rhône-Alpes", 0.9),
-    ("Clermont-Ferrand", "Auvergne-Rhône-Alpes", 1.0),
-    ("Le Mans", "Pays de la Loire", 0.9),
-    ("Aix-en-Provence", "Provence-Alpes-Côte d'Azur", 1.0),
-    ("Brest", "Bretagne", 0.9),
-    ("Tours", "Centre-Val de Loire", 1.0),
-    ("Amiens", "Hauts-de-France", 0.9),
-    ("Limoges", "Nouvelle-Aquitaine", 0.9),
-    ("Annecy", "Auvergne-Rhône-Alpes", 0.9),
-    ("Perpignan", "Occitanie", 0.9),
-    ("Boulogne-Billancourt", "Île-de-France", 1.1),
-    ("Metz", "Grand Est", 0.9),
-    ("Besançon", "Bourgogne-Franche-Comté", 0.9),
-    ("Orléans", "Centre-Val de Loire", 0.9),
-    ("Rouen", "Normandie", 1.0),
-    ("Argenteuil", "Île-de-France", 1.0),
-    ("Mulhouse", "Grand Est", 0.8),
-    ("Caen", "Normandie", 0.9),
-    ("Nancy", "Grand Est", 0.9),
-    ("Montreuil", "Île-de-France", 1.0),
-    ("Roubaix", "Hauts-de-France", 0.8),
-    ("Avignon", "Provence-Alpes-Côte d'Azur", 0.8),
-    ("Poitiers", "Nouvelle-Aquitaine", 0.8),
-    ("Versailles", "Île-de-France", 1.0),
-    ("Pau", "Nouvelle-Aquitaine", 0.8),
-    ("La Rochelle", "Nouvelle-Aquitaine", 0.8),
-    ("Calais", "Hauts-de-France", 0.7),
-    ("Cannes", "Provence-Alpes-Côte d'Azur", 0.8),
-    ("Dunkerque", "Hauts-de-France", 0.7),
-    ("Bayonne", "Nouvelle-Aquitaine", 0.7),
-    ("Ajaccio", "Corse", 0.6),
-    ("Lorient", "Bretagne", 0.7),
-    ("Quimper", "Bretagne", 0.7),
-    ("Troyes", "Grand Est", 0.7),
-    ("Chambéry", "Auvergne-Rhône-Alpes", 0.7),
-    ("Valence", "Auvergne-Rhône-Alpes", 0.7),
-    ("Béziers", "Occitanie", 0.7),
-    ("Cherbourg-en-Cotentin", "Normandie", 0.6),
-    ("Chartres", "Centre-Val de Loire", 0.7),
-    ("Bourges", "Centre-Val de Loire", 0.6),
-    ("Saint-Nazaire", "Pays de la Loire", 0.7),
+# (city, region, relative footfall, latitude, longitude) of the chain's 60 stores; store n is
+# in city n. Coordinates are the city centre's (WGS 84 degrees), to four decimals.
+STORE_CITIES: tuple[tuple[str, str, float, float, float], ...] = (
+    ("Paris", "Île-de-France", 2.0, 48.8566, 2.3522),
+    ("Marseille", "Provence-Alpes-Côte d'Azur", 1.6, 43.2965, 5.3698),
+    ("Lyon", "Auvergne-Rhône-Alpes", 1.6, 45.7640, 4.8357),
+    ("Toulouse", "Occitanie", 1.5, 43.6047, 1.4442),
+    ("Nice", "Provence-Alpes-Côte d'Azur", 1.3, 43.7102, 7.2620),
+    ("Nantes", "Pays de la Loire", 1.3, 47.2184, -1.5536),
+    ("Montpellier", "Occitanie", 1.3, 43.6108, 3.8767),
+    ("Strasbourg", "Grand Est", 1.3, 48.5734, 7.7521),
+    ("Bordeaux", "Nouvelle-Aquitaine", 1.4, 44.8378, -0.5792),
+    ("Lille", "Hauts-de-France", 1.4, 50.6292, 3.0573),
+    ("Rennes", "Bretagne", 1.2, 48.1173, -1.6778),
+    ("Reims", "Grand Est", 1.0, 49.2583, 4.0317),
+    ("Toulon", "Provence-Alpes-Côte d'Azur", 1.0, 43.1242, 5.9280),
+    ("Saint-Étienne", "Auvergne-Rhône-Alpes", 1.0, 45.4397, 4.3872),
+    ("Le Havre", "Normandie", 1.0, 49.4944, 0.1079),
+    ("Grenoble", "Auvergne-Rhône-Alpes", 1.1, 45.1885, 5.7245),
+    ("Dijon", "Bourgogne-Franche-Comté", 1.0, 47.3220, 5.0415),
+    ("Angers", "Pays de la Loire", 1.0, 47.4784, -0.5632),
+    ("Nîmes", "Occitanie", 0.9, 43.8367, 4.3601),
+    ("Villeurbanne", "Auvergne-Rhône-Alpes", 0.9, 45.7719, 4.8902),
+    ("Clermont-Ferrand", "Auvergne-Rhône-Alpes", 1.0, 45.7772, 3.0870),
+    ("Le Mans", "Pays de la Loire", 0.9, 48.0061, 0.1996),
+    ("Aix-en-Provence", "Provence-Alpes-Côte d'Azur", 1.0, 43.5297, 5.4474),
+    ("Brest", "Bretagne", 0.9, 48.3904, -4.4861),
+    ("Tours", "Centre-Val de Loire", 1.0, 47.3941, 0.6848),
+    ("Amiens", "Hauts-de-France", 0.9, 49.8941, 2.2958),
+    ("Limoges", "Nouvelle-Aquitaine", 0.9, 45.8336, 1.2611),
+    ("Annecy", "Auvergne-Rhône-Alpes", 0.9, 45.8992, 6.1294),
+    ("Perpignan", "Occitanie", 0.9, 42.6887, 2.8948),
+    ("Boulogne-Billancourt", "Île-de-France", 1.1, 48.8397, 2.2399),
+    ("Metz", "Grand Est", 0.9, 49.1193, 6.1757),
+    ("Besançon", "Bourgogne-Franche-Comté", 0.9, 47.2378, 6.0241),
+    ("Orléans", "Centre-Val de Loire", 0.9, 47.9030, 1.9093),
+    ("Rouen", "Normandie", 1.0, 49.4432, 1.0999),
+    ("Argenteuil", "Île-de-France", 1.0, 48.9472, 2.2467),
+    ("Mulhouse", "Grand Est", 0.8, 47.7508, 7.3359),
+    ("Caen", "Normandie", 0.9, 49.1829, -0.3707),
+    ("Nancy", "Grand Est", 0.9, 48.6921, 6.1844),
+    ("Montreuil", "Île-de-France", 1.0, 48.8638, 2.4485),
+    ("Roubaix", "Hauts-de-France", 0.8, 50.6942, 3.1746),
+    ("Avignon", "Provence-Alpes-Côte d'Azur", 0.8, 43.9493, 4.8055),
+    ("Poitiers", "Nouvelle-Aquitaine", 0.8, 46.5802, 0.3404),
+    ("Versailles", "Île-de-France", 1.0, 48.8049, 2.1204),
+    ("Pau", "Nouvelle-Aquitaine", 0.8, 43.2951, -0.3708),
+    ("La Rochelle", "Nouvelle-Aquitaine", 0.8, 46.1603, -1.1511),
+    ("Calais", "Hauts-de-France", 0.7, 50.9513, 1.8587),
+    ("Cannes", "Provence-Alpes-Côte d'Azur", 0.8, 43.5528, 7.0174),
+    ("Dunkerque", "Hauts-de-France", 0.7, 51.0343, 2.3768),
+    ("Bayonne", "Nouvelle-Aquitaine", 0.7, 43.4929, -1.4748),
+    ("Ajaccio", "Corse", 0.6, 41.9192, 8.7386),
+    ("Lorient", "Bretagne", 0.7, 47.7483, -3.3700),
+    ("Quimper", "Bretagne", 0.7, 47.9960, -4.1024),
+    ("Troyes", "Grand Est", 0.7, 48.2973, 4.0744),
+    ("Chambéry", "Auvergne-Rhône-Alpes", 0.7, 45.5646, 5.9178),
+    ("Valence", "Auvergne-Rhône-Alpes", 0.7, 44.9334, 4.8924),
+    ("Béziers", "Occitanie", 0.7, 43.3442, 3.2158),
+    ("Cherbourg-en-Cotentin", "Normandie", 0.6, 49.6337, -1.6222),
+    ("Chartres", "Centre-Val de Loire", 0.7, 48.4439, 1.4890),
+    ("Bourges", "Centre-Val de Loire", 0.6, 47.0810, 2.3988),
+    ("Saint-Nazaire", "Pays de la Loire", 0.7, 47.2735, -2.2138),
 )
+
+
+# A city's second (third...) store is this many degrees north-east of its first (about 1 km).
+NEXT_STORE_OFFSET = 0.01
 
 
 @dataclass(frozen=True, slots=True)
 class SyntheticStore:
-    """One of the chain's stores in the synthetic history: its number, city and region."""
+    """One of the chain's stores in the synthetic history: its number, city, region and place."""
 
     number: int
     city: str
     region: str
     footfall: float
+    latitude: float  # WGS 84 degrees
+    longitude: float
+
+    @property
+    def name(self) -> str:
+        """The store's sign: "Magasin de Lyon", and "Magasin de Lyon 2" for a city's second."""
+        rank = (self.number - 1) // len(STORE_CITIES) + 1
+        return f"Magasin de {self.city}" + (f" {rank}" if rank > 1 else "")
 
 
 def synthetic_stores(count: int = 60) -> list[SyntheticStore]:
@@ -166,8 +179,19 @@ def synthetic_stores(count: int = 60) -> list[SyntheticStore]:
         raise ValueError("the chain has at least one store")
     stores = []
     for number in range(1, count + 1):
-        city, region, footfall = STORE_CITIES[(number - 1) % len(STORE_CITIES)]
-        stores.append(SyntheticStore(number, city, region, footfall))
+        rank, index = divmod(number - 1, len(STORE_CITIES))
+        city, region, footfall, latitude, longitude = STORE_CITIES[index]
+        shift = rank * NEXT_STORE_OFFSET
+        stores.append(
+            SyntheticStore(
+                number,
+                city,
+                region,
+                footfall,
+                round(latitude + shift, 4),
+                round(longitude + shift, 4),
+            )
+        )
     return stores
 
 

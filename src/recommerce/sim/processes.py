@@ -368,30 +368,31 @@ def register_store(
     city: str,
     timezone: str = "Europe/Paris",
 ) -> str:
-    """Register a store at a running central, as head office does, and return its one-time
-    enrolment code."""
+    """Register a store at a running central, as head office does (unless it is registered
+    already), and return its one-time enrolment code."""
     with httpx.Client(
         base_url=central_url, trust_env=False, timeout=10, headers=admin_headers
     ) as client:
-        _expect(
-            client.post(
-                "/api/v1/stores",
-                json={"number": number, "name": name, "city": city, "timezone": timezone},
-            ),
-            201,
+        registered = client.post(
+            "/api/v1/stores",
+            json={"number": number, "name": name, "city": city, "timezone": timezone},
         )
+        if registered.status_code != 409:  # 409: head office registered it already
+            _expect(registered, 201)
         body = _expect(client.post(f"/api/v1/stores/{number}/enrolment-codes"), 201)
     return str(body["code"])
 
 
-def enrol_store(settings: StoreSettings, central_url: str, code: str) -> PullResult:
+def enrol_store(
+    settings: StoreSettings, central_url: str, code: str, *, migrate: bool = True
+) -> PullResult:
     """What `recommerce store enroll --central URL --code CODE` does: exchange the code for
     the store's credential, keep it (encrypted) in the store's database with `central_url` as
     the address its sync worker calls, and load central's snapshot (if it cannot load now, the
     worker loads it first). The worker reads the enrolment when the store's process starts:
     enrol a stopped store, or restart it afterwards. Raises DomainError when central refuses,
     CentralUnavailable when it cannot be reached."""
-    node = bootstrap_store(settings)
+    node = bootstrap_store(settings, migrate=migrate)
     try:
         with connect(central_url, settings) as http:
             return enrol(node, http, central_url=central_url, code=code)
@@ -406,6 +407,7 @@ def register_and_enrol(
     name: str | None = None,
     city: str | None = None,
     store_central_url: str | None = None,
+    migrate: bool = True,
 ) -> PullResult:
     """Register the store of `settings` at central as its admin and enrol it; the store then
     calls central at `store_central_url` (a FaultProxy's URL, say), by default `central_url`."""
@@ -417,4 +419,4 @@ def register_and_enrol(
         city=city or settings.store_city,
         timezone=settings.timezone,
     )
-    return enrol_store(settings, store_central_url or central_url, code)
+    return enrol_store(settings, store_central_url or central_url, code, migrate=migrate)
