@@ -13,11 +13,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from recommerce.sim.chain import Chain
+from recommerce.sim.processes import ManagedProcess
 
 SLOW_LINK_S = 0.3  # added to each direction of a slowed link
 DOWN_S = (0.2, 1.5)  # how long a killed node stays down
 CUT_S = (0.5, 4.0)  # how long a link stays cut
 GAP_S = (0.5, 3.0)  # between two faults
+RESTART_ATTEMPTS = 3
 
 
 @dataclass
@@ -51,22 +53,34 @@ class Faults:
         elif kind == "kill store":
             store.process.kill()
             stop.wait(self.rng.uniform(*DOWN_S))
-            store.process.start()
+            _restart(store.process)
             store.forget_sessions()
         else:
             assert self.chain.central is not None
             self.chain.central.kill()
             stop.wait(self.rng.uniform(*DOWN_S))
-            self.chain.central.start()
+            _restart(self.chain.central)
 
     def heal(self) -> None:
         """Every link restored and fast, every node running."""
         central = self.chain.central
         if central is not None and not central.running:
-            central.start()
+            _restart(central)
         for store in self.chain.stores:
             store.link.restore()
             store.link.delay(0)
             if not store.process.running:
-                store.process.start()
+                _restart(store.process)
                 store.forget_sessions()
+
+
+def _restart(process: ManagedProcess) -> None:
+    """Start a killed node again; a start that does not answer in time (a busy machine) is
+    killed and tried again, as an operator would."""
+    for attempt in range(1, RESTART_ATTEMPTS + 1):
+        try:
+            process.start()
+            return
+        except RuntimeError:
+            if attempt == RESTART_ATTEMPTS:
+                raise
