@@ -118,6 +118,7 @@ class Simulation:
         self.days: list[DayReport] = []
         self.probes: list[Probe] = []
         self.in_transit: dict[str, int] = {}
+        self.store_days: list[StoreDay] = []  # the day being played, or the last one
         self.first_day = (datetime.now(ZONE) + timedelta(days=1)).date()
         self.articles: list[Article] = []
         self.stopping = threading.Event()  # set: the day's actors stop (the end, or Ctrl-C)
@@ -197,6 +198,7 @@ class Simulation:
                     in_transit=self.in_transit,
                 )
             )
+        self.store_days = store_days  # their staff hand over online orders while settling
         faults = Faults(self.chain, random.Random(self.rng.random()))
         shoppers = OnlineShoppers(
             self.chain,
@@ -258,7 +260,7 @@ class Simulation:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"the chain did not settle in {timeout:.0f} s: {waiting}")
             if "orders to hand over" in waiting:
-                _together([sd_hand_over(self, store) for store in self.chain.stores])
+                _together([store_day.online_orders for store_day in self.store_days])
             time.sleep(0.2)
 
     def unsettled(self) -> dict[str, Any]:
@@ -330,25 +332,6 @@ class Simulation:
         finally:
             engine.dispose()
         return [Article(r.id, bool(r.precious_metal)) for r in rows]
-
-
-def sd_hand_over(sim: Simulation, store: Any) -> Callable[[], None]:
-    """The staff of `store` hand over the paid online orders waiting there."""
-
-    def hand_over() -> None:
-        StoreDay(
-            store,
-            day=sim.first_day,
-            rng=random.Random(0),
-            articles=[],
-            sellers=sim.sellers,
-            shelf=sim.shelves[store.number],
-            tally=sim.tally,
-            operations=0,
-            pace_s=0,
-        ).online_orders()
-
-    return hand_over
 
 
 def _together(tasks: list[Callable[[], None]]) -> None:
