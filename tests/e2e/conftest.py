@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -28,6 +29,7 @@ from sqlalchemy.engine import make_url
 from recommerce.central.app import create_app as create_central_app
 from recommerce.central.bootstrap import CentralNode
 from recommerce.central.services.catalog import seed_demo_catalogue
+from recommerce.store.app import create_app as create_store_app
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.seed import DEMO_PASSWORD
 from recommerce.store.sync import state
@@ -130,11 +132,10 @@ class LiveCentral:
     http: httpx.Client
 
 
-@pytest.fixture
-def live_central(central: CentralNode) -> Iterator[LiveCentral]:
-    """Central's app under uvicorn on 127.0.0.1 and a free port, in a thread of this process;
-    its indexer and order processor run as in production."""
-    app = create_central_app(central)
+@contextmanager
+def serve(app: FastAPI, name: str) -> Iterator[str]:
+    """An app under uvicorn on 127.0.0.1 and a free port, in a thread of this process: its URL.
+    Its lifespan runs as in production (central's indexer and order processor, say)."""
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.bind(("127.0.0.1", 0))
@@ -143,21 +144,37 @@ def live_central(central: CentralNode) -> Iterator[LiveCentral]:
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     )
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listening]}, name="central-http", daemon=True
+        target=server.run, kwargs={"sockets": [listening]}, name=f"{name}-http", daemon=True
     )
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("central's HTTP server did not start")
+            raise RuntimeError(f"{name}'s HTTP server did not start")
         time.sleep(0.01)
     try:
-        with httpx.Client(base_url=url, timeout=10) as http:
-            yield LiveCentral(url, app, http)
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=15)
         listening.close()
+
+
+@pytest.fixture
+def live_central(central: CentralNode) -> Iterator[LiveCentral]:
+    """Central's app served over HTTP, in a thread of this process."""
+    app = create_central_app(central)
+    with serve(app, "central") as url, httpx.Client(base_url=url, timeout=10) as http:
+        yield LiveCentral(url, app, http)
+
+
+@pytest.fixture
+def live_store(node: StoreNode) -> Iterator[str]:
+    """Store 42's app (its screens) served over HTTP, in a thread of this process: its URL. Its
+    sync worker does not run (tests that need the sync drive it with `store_sync`)."""
+    node.settings.sync_enabled = False
+    with serve(create_store_app(node), "store") as url:
+        yield url
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from recommerce.central.api import (
@@ -25,9 +26,10 @@ from recommerce.central.api import (
 from recommerce.central.bootstrap import CentralNode, bootstrap
 from recommerce.central.services.order_processor import OrderProcessor
 from recommerce.central.services.search_index import ListingIndexer
+from recommerce.central.web import backoffice, storefront
 from recommerce.central.web import orders as storefront_orders
-from recommerce.central.web import storefront
 from recommerce.web import problems
+from recommerce.web.i18n import STATIC_DIR
 from recommerce.web.metrics import install_metrics
 from recommerce.web.middleware import RefuseNulInUrl
 
@@ -80,6 +82,8 @@ def create_app(central: CentralNode | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(storefront.router)
     app.include_router(storefront_orders.router)
+    app.include_router(backoffice.router)
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="assets")
     app.state.metrics = install_metrics(app)
     app.state.sync_metrics = sync_upstream.SyncMetrics(app.state.metrics)
 

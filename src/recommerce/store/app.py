@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from recommerce.store.api import (
@@ -23,13 +24,14 @@ from recommerce.store.api import (
     sync,
     till,
     transfers,
-    ui,
     watchlist,
 )
 from recommerce.store.bootstrap import StoreNode, bootstrap
 from recommerce.store.sync.metrics import install_sync_metrics
 from recommerce.store.sync.worker import HttpFactory, start_worker
+from recommerce.store.ui import SCREENS
 from recommerce.web import problems
+from recommerce.web.i18n import STATIC_DIR
 from recommerce.web.metrics import install_metrics
 from recommerce.web.middleware import RefuseNulInUrl
 
@@ -81,11 +83,13 @@ def create_app(
         closings,
         register,
         watchlist,
-        ui,
     )
     for module in routers:
         app.include_router(module.router)
     app.include_router(sync.router)
+    for screen in SCREENS:
+        app.include_router(screen.router)
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="assets")
     app.state.sync_push_errors = install_sync_metrics(install_metrics(app), node)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")

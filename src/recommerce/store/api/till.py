@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from recommerce.errors import DomainError, ErrorCode, NotFound
+from recommerce.errors import NotFound
 from recommerce.money import Money
-from recommerce.pos.receipts import StoreHeader, escpos_bytes, receipt_html, receipt_pdf
+from recommerce.pos.receipts import receipt_html, receipt_pdf
 from recommerce.pos.returns import RecordReturn, ReturnLineRequest, record_return
 from recommerce.pos.sale import RecordSale, SaleLineRequest, record_sale
-from recommerce.pos.ticket import Ticket
-from recommerce.staff.model import Permission, StaffMember
+from recommerce.staff.model import StaffMember
 from recommerce.store.api.deps import NodeDep, StaffDep
 from recommerce.store.api.till_schemas import (
     ApprovalIn,
@@ -26,26 +23,16 @@ from recommerce.store.api.till_schemas import (
     TicketOut,
 )
 from recommerce.store.bootstrap import StoreNode
-from recommerce.store.db import tables as t
 from recommerce.store.db.till import SqlStoreCredits, SqlTickets
-from recommerce.store.services.staff import authenticate
+from recommerce.store.services.receipts import approver, receipt_of
+from recommerce.store.services.receipts import print_receipt as print_receipt_on_the_till
 from recommerce.web.responses import model_response
 
 router = APIRouter(prefix="/api/v1", tags=["till"])
 
 
 def _approver(node: StoreNode, approval: ApprovalIn | None) -> StaffMember | None:
-    if approval is None:
-        return None
-    try:
-        with node.reading() as conn:
-            return authenticate(conn, approval.username, approval.password)
-    except DomainError as exc:
-        raise DomainError(
-            "the approving manager's credentials are wrong",
-            code=ErrorCode.DISCOUNT_NEEDS_APPROVAL,
-            field="approval",
-        ) from exc
+    return None if approval is None else approver(node, approval.username, approval.password)
 
 
 @router.post(
@@ -129,42 +116,13 @@ def store_credit(code: str, node: NodeDep, staff: StaffDep) -> StoreCreditOut:
     return StoreCreditOut(code=code, balance_cents=balance.cents)
 
 
-def _receipt_args(node: StoreNode, number: str) -> tuple[Ticket, dict[str, Any]]:
-    with node.reading() as conn:
-        ticket = SqlTickets(conn).get(number)
-        if ticket is None:
-            raise NotFound(f"no ticket {number!r}", field="number")
-        record_hash = conn.execute(
-            select(t.fiscal_journal.c.hash).where(
-                t.fiscal_journal.c.kind == "ticket", t.fiscal_journal.c.label == f"ticket {number}"
-            )
-        ).scalar_one()
-        cashier = conn.execute(
-            select(t.staff.c.full_name).where(t.staff.c.id == ticket.staff_id)
-        ).scalar_one()
-    settings = node.settings
-    header = StoreHeader(
-        name=settings.store_name,
-        address=settings.store_address,
-        city=settings.store_city,
-        store_number=settings.store_number,
-        siret=settings.store_siret,
-    )
-    return ticket, {
-        "store": header,
-        "cashier": cashier,
-        "record_hash": record_hash,
-        "local_tz": settings.zone,
-    }
-
-
 @router.get(
     "/tickets/{number}/receipt.html",
     response_class=HTMLResponse,
     summary="The receipt as a printable HTML page (a copy)",
 )
 def receipt_as_html(number: str, node: NodeDep, staff: StaffDep) -> HTMLResponse:
-    ticket, args = _receipt_args(node, number)
+    ticket, args = receipt_of(node, number)
     return HTMLResponse(receipt_html(ticket, **args))
 
 
@@ -175,7 +133,7 @@ def receipt_as_html(number: str, node: NodeDep, staff: StaffDep) -> HTMLResponse
     summary="The receipt as PDF (a copy)",
 )
 def receipt_as_pdf(number: str, node: NodeDep, staff: StaffDep) -> Response:
-    ticket, args = _receipt_args(node, number)
+    ticket, args = receipt_of(node, number)
     return Response(receipt_pdf(ticket, **args), media_type="application/pdf")
 
 
@@ -190,13 +148,5 @@ class PrintOut(BaseModel):
     summary="Print (or reprint) the receipt on the till's ESC/POS printer",
 )
 def print_receipt(number: str, node: NodeDep, staff: StaffDep) -> PrintOut:
-    staff.require(Permission.SELL)
-    ticket, args = _receipt_args(node, number)
-    data = escpos_bytes(ticket, **args)
-    try:
-        where = node.receipt_printer.print_bytes(data, name=number)
-    except OSError as exc:
-        raise DomainError(
-            f"the receipt printer does not answer: {exc}", code=ErrorCode.PRINTER_UNAVAILABLE
-        ) from exc
-    return PrintOut(printed_to=where, bytes=len(data))
+    where, size = print_receipt_on_the_till(node, staff, number)
+    return PrintOut(printed_to=where, bytes=size)

@@ -1,39 +1,36 @@
-"""Staff session login for the browser screens (the screens themselves grow on this)."""
+"""Logging in and out of the store's screens, and the home page with the menu."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from recommerce.errors import DomainError
-from recommerce.store.api.deps import SESSION_COOKIE, NodeDep, current_staff, request_token
+from recommerce.store.api.deps import SESSION_COOKIE, NodeDep, request_token
 from recommerce.store.services import staff as staff_service
+from recommerce.store.ui.pages import PageStaff, page
 
-templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
+def _safe_next(target: str | None) -> str:
+    """Back to the page that asked for a login: a path on this site only."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, node: NodeDep) -> Response:
-    try:
-        staff = await current_staff(request, node)
-    except DomainError:
-        return RedirectResponse("/login", status_code=303)
-    return templates.TemplateResponse(
-        request, "home.html", {"staff": staff, "settings": node.settings}
-    )
+def home(request: Request, node: NodeDep, staff: PageStaff) -> Response:
+    return page(request, node, staff, "home.html")
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, node: NodeDep) -> Response:
-    return templates.TemplateResponse(
-        request, "login.html", {"error": None, "settings": node.settings}
-    )
+def login_form(request: Request, node: NodeDep, next: str | None = None) -> Response:
+    return page(request, node, None, "login.html", {"next": _safe_next(next)})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -42,6 +39,7 @@ def login(
     node: NodeDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     try:
         with node.uow() as uow:
@@ -55,13 +53,15 @@ def login(
             )
             uow.commit()
     except DomainError as exc:
-        return templates.TemplateResponse(
+        return page(
             request,
+            node,
+            None,
             "login.html",
-            {"error": exc.message, "settings": node.settings},
+            {"error": exc, "next": _safe_next(next)},
             status_code=401,
         )
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

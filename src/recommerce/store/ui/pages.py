@@ -1,0 +1,108 @@
+"""What every store screen shares: its templates, the staff member at the keyboard, the menu.
+
+A screen calls the same services as the JSON API (`recommerce.store.services`, `pos`,
+`buyback`...), inside the node's unit of work; a refused operation (`DomainError`) is shown on
+the page it came from, in the reader's language, and changes nothing. Pages answer htmx's
+partial requests (header `HX-Request`) with the fragment only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from recommerce.errors import DomainError
+from recommerce.staff.model import Permission, StaffMember
+from recommerce.store.api.deps import NodeDep, current_staff
+from recommerce.store.bootstrap import StoreNode
+from recommerce.web.i18n import render, staff_templates
+
+templates = staff_templates(Path(__file__).resolve().parent.parent / "templates")
+
+# The menu: (path, label id, the permission it needs, its access key). Labels are translated
+# in the template; `N_` marks them for extraction.
+N_ = str
+MENU: tuple[tuple[str, str, Permission | None, str], ...] = (
+    ("/counter", N_("Buying counter"), Permission.BUY, "b"),
+    ("/till", N_("Till"), Permission.SELL, "t"),
+    ("/stock", N_("Stock"), Permission.VIEW_STOCK, "s"),
+    ("/orders", N_("Online orders"), Permission.VIEW_STOCK, "o"),
+    ("/transfers", N_("Transfers"), Permission.VIEW_STOCK, "x"),
+    ("/sessions", N_("Till session"), Permission.SELL, "e"),
+    ("/closing", N_("Daily closing"), Permission.CLOSE_PERIOD, "c"),
+    ("/register", N_("Police register"), Permission.CONSULT_REGISTER, "r"),
+)
+
+
+class LoginRequired(HTTPException):
+    """A page asked for without a session: to the login page, then back."""
+
+    def __init__(self, request: Request) -> None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = "/login" if target == "/" else f"/login?next={quote(target)}"
+        super().__init__(status_code=303, headers={"Location": location})
+
+
+async def page_staff(request: Request, node: NodeDep) -> StaffMember:
+    """The staff member at the keyboard; without a session, the login page."""
+    try:
+        return await current_staff(request, node)
+    except DomainError:
+        raise LoginRequired(request) from None
+
+
+PageStaff = Annotated[StaffMember, Depends(page_staff)]
+
+
+def is_partial(request: Request) -> bool:
+    """An htmx request that wants a fragment, not the whole page."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def page(
+    request: Request,
+    node: StoreNode,
+    staff: StaffMember | None,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A store screen: the template with the store, the staff member and the menu they may use."""
+    menu = [
+        (path, label, key)
+        for path, label, needs, key in MENU
+        if staff is not None and (needs is None or staff.may(needs))
+    ]
+    return render(
+        request,
+        templates,
+        name,
+        {
+            "settings": node.settings,
+            "staff": staff,
+            "menu": menu,
+            "here": request.url.path,
+            "partial": is_partial(request),
+            **(context or {}),
+        },
+        status_code=status_code,
+    )
+
+
+def refused(
+    request: Request,
+    node: StoreNode,
+    staff: StaffMember | None,
+    name: str,
+    error: DomainError,
+    context: dict[str, Any] | None = None,
+) -> Response:
+    """The page again, with the refusal said in the reader's language (422: nothing changed)."""
+    return page(request, node, staff, name, {"error": error, **(context or {})}, status_code=422)
