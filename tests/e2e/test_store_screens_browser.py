@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from accessibility import check_page
-from conftest import SCREENSHOTS
 from test_storefront_browser import GOOD_CARD, fill_checkout
 
 from recommerce.store.bootstrap import StoreNode
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from conftest import LiveCentral, StoreSync
 
 Screenshot = Callable[["Page", str], None]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "screenshots"
 TABLET = {"width": 768, "height": 1024}
 
 

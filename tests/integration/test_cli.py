@@ -88,7 +88,8 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
     }
     argus = {"quote_p50_ms", "quote_p99_ms", "quote_in_process_p99_ms", "argus_train_1m_sales_s"}
     chain = {"sim_day_3_stores_s", "store_rss_mb"}
-    figures = till | sync | marketplace | argus | chain
+    reporting = {"report_monthly_by_store_category_ms", "report_sales_rows", "report_raw_scan_ms"}
+    figures = till | sync | marketplace | argus | chain | reporting
     assert figures <= report["figures"].keys()
     assert all(report["figures"][name] > 0 for name in figures)
     assert report["argus"]["training"]["sales"] == report["figures"]["argus_train_sales"]
@@ -109,6 +110,8 @@ def test_bench_quick_writes_its_figures_as_json(tmp_path):
         "quote_p99_ms": 10,
         "argus_train_1m_sales_s": 180,
         "store_rss_mb": 250,
+        "report_monthly_by_store_category_ms": 1000,
+        "report_sales_rows": 30_000_000,
     }
     assert report["chain"]["store_rss"]["items"] == 3_000
     assert "till_sale_p99_ms" in result.output

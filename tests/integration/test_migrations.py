@@ -14,6 +14,7 @@ from recommerce.central.db import (  # noqa: F401
     argus_tables,
     catalog_tables,
     marketplace_tables,
+    reporting_tables,
     sync_tables,
 )
 from recommerce.central.db import migrate as central_migrate

@@ -266,3 +266,24 @@ def prune_feed(
         _fail(exc)
         return
     console.print(f"feed: {deleted} rows deleted")
+
+
+@central_app.command("rollups-rebuild")
+def rollups_rebuild() -> None:
+    """Write reporting's rollups again from the read models (tickets, items, purchases): for a
+    database whose rollups were never filled, or after a repair. Batches from the stores wait
+    until it is done."""
+    from recommerce.central.bootstrap import bootstrap
+    from recommerce.central.services.rollups import rebuild
+
+    central = bootstrap()
+    with console.status("reading the tickets...") as status:
+
+        def progress(tickets: int) -> None:
+            status.update(f"{tickets:,} tickets read")
+
+        with central.writing() as conn:
+            rebuilt = rebuild(conn, progress=progress)
+    console.print(
+        f"rollups rebuilt from {rebuilt.tickets:,} tickets and {rebuilt.items_bought:,} items bought"
+    )

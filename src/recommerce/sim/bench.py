@@ -19,6 +19,7 @@ from recommerce.buyback.handlers import record_purchase
 from recommerce.buyback.payment import Payment, PaymentMethod
 from recommerce.buyback.purchase import PurchaseLine, RecordPurchase
 from recommerce.catalog.model import Grade
+from recommerce.central.report_bench import REPORT_GOALS, bench_reports
 from recommerce.inventory.labels import LabelContent, label_code, render_png, render_svg
 from recommerce.money import Money
 from recommerce.sim.argus_bench import ARGUS_GOALS, run_argus_benches
@@ -124,6 +125,9 @@ def run(*, quick: bool) -> dict[str, Any]:
         figures.update(chain_day["figures"])
         rss = bench_store_rss(Path(workdir) / "rss", items=3_000 if quick else RSS_ITEMS)
         figures.update(rss["figures"])
+        # Reporting: thirty years of sales by month, store and category, from the rollups.
+        reports = bench_reports(Path(workdir) / "reporting", quick=quick)
+        figures.update(reports["figures"])
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "quick": quick,
@@ -139,11 +143,19 @@ def run(*, quick: bool) -> dict[str, Any]:
         "database": "sqlite (WAL, synchronous=FULL) in a temporary directory",
         "figures": figures,
         # The goal on 2 cores: for reading next to the figures, never asserted.
-        "goals": {**GOALS, **SYNC_GOALS, **MARKETPLACE_GOALS, **ARGUS_GOALS, **CHAIN_GOALS},
+        "goals": {
+            **GOALS,
+            **SYNC_GOALS,
+            **MARKETPLACE_GOALS,
+            **ARGUS_GOALS,
+            **CHAIN_GOALS,
+            **REPORT_GOALS,
+        },
         "till": till_setup,
         "sync": sync["setup"],
         # How delist_* and search_* were measured (stores, sales, listings, queries, stages).
         "marketplace": marketplace["setup"],
         "argus": argus["setup"],
         "chain": {"day": chain_day["setup"], "store_rss": rss["setup"]},
+        "reporting": reports["setup"],
     }

@@ -67,9 +67,19 @@ def demo(
     data_dir: Annotated[
         Path, typer.Option(help="Where the chain's data go (wiped at each start)")
     ] = Path("var/demo"),
+    history_years: Annotated[
+        int, typer.Option(min=0, max=30, help="Years of sales history loaded at central first")
+    ] = 2,
 ) -> None:
-    """Central and store nodes on SQLite with the chain's catalogue and people, the simulator
-    playing them at a human pace; prints the URLs and logins. Ctrl-C stops everything."""
+    """Central and store nodes on SQLite with the chain's catalogue and people, their sales
+    history at central, the simulator playing them at a human pace; prints the URLs and
+    logins. Ctrl-C stops everything."""
     from recommerce.sim.demo import run_demo
 
-    run_demo(data_dir.resolve(), stores=stores, speed=speed, console=console)
+    run_demo(
+        data_dir.resolve(),
+        stores=stores,
+        speed=speed,
+        history_years=history_years,
+        console=console,
+    )

@@ -1,5 +1,7 @@
-"""The demo: central and three stores on SQLite, the chain's catalogue and people, and the
-simulator playing them at a human pace until Ctrl-C, which stops every process cleanly."""
+"""The demo: central and three stores on SQLite, the chain's catalogue and people, two years of
+the stores' sales history at central (the back office's dashboards have figures from the
+start), and the simulator playing the chain at a human pace until Ctrl-C, which stops every
+process cleanly."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import shutil
 import signal
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -23,6 +26,7 @@ DEMO_STORES = 3
 DEMO_SPEED = 120.0  # a trading day of 9 h 30 in under 5 minutes
 DEMO_BASE_PORT = 8000  # central on 8000, store n on 8000 + n, when they are free
 FOREVER = 10_000  # days: the demo plays until Ctrl-C
+DEMO_HISTORY_YEARS = 2  # about 45,000 sales in three stores: a few seconds to load
 
 
 def _free(port: int) -> bool:
@@ -47,10 +51,11 @@ def print_urls(simulation: Simulation, console: Console) -> None:
     central = chain.central_url
     rows = [
         ("storefront (customers)", f"{central}/"),
-        ("head office API", f"{central}/docs  (login {CENTRAL_USER} / {CENTRAL_PASSWORD})"),
+        ("back office", f"{central}/backoffice/  (login {CENTRAL_USER} / {CENTRAL_PASSWORD})"),
+        ("head office API", f"{central}/docs"),
     ]
     rows += [
-        (f"store {store.number} ({store.place.city})", f"{store.url}/login")
+        (f"store {store.number} ({store.place.city})", f"{store.url}/  (screens; API at /docs)")
         for store in chain.stores
     ]
     width = max(len(what) for what, _ in rows)
@@ -68,6 +73,7 @@ def run_demo(
     stores: int = DEMO_STORES,
     seed: int = 7,
     speed: float = DEMO_SPEED,
+    history_years: int = DEMO_HISTORY_YEARS,
     prepare: Callable[[CentralSettings, World], None] | None = None,
     console: Console | None = None,
 ) -> None:
@@ -78,8 +84,19 @@ def run_demo(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     plan = SimPlan(stores=stores, days=FOREVER, seed=seed, speed=speed)
+
+    def prepare_central(settings: CentralSettings, world: World) -> None:
+        if history_years:
+            _load_history(settings, world, years=history_years, stores=stores, console=console)
+        if prepare is not None:
+            prepare(settings, world)
+
     simulation = chain_of(
-        plan, workdir, progress=console.print, base_port=_base_port(stores), prepare=prepare
+        plan,
+        workdir,
+        progress=console.print,
+        base_port=_base_port(stores),
+        prepare=prepare_central,
     )
     # `kill` (SIGTERM) stops the demo as Ctrl-C does: no node is left running.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -93,3 +110,24 @@ def run_demo(
         simulation.stopping.set()
         simulation.chain.stop()
         console.print("stopped.")
+
+
+def _load_history(
+    settings: CentralSettings, world: World, *, years: int, stores: int, console: Console
+) -> None:
+    """The stores' sales of the `years` years before today, at central (its read models and
+    rollups), as the former system would have handed them over."""
+    from recommerce.central.bootstrap import bootstrap
+    from recommerce.sim.history_load import PARIS, load_history, plan_history
+
+    central = bootstrap(settings)
+    try:
+        until = central.clock.now().astimezone(PARIS).date() - timedelta(days=1)
+        plan = plan_history(world, years=years, stores=stores, until=until)
+        loaded = load_history(central, world, plan)
+    finally:
+        central.engine.dispose()
+    console.print(
+        f"history: {loaded.sales:,} sales of {plan.first_day} to {plan.last_day} loaded at "
+        f"central in {loaded.seconds:.1f} s"
+    )

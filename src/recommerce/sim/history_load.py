@@ -6,6 +6,8 @@ pushed it: the purchase of the item from a seller (one item, `days_in_stock` day
 sale, at the price the store paid), the item, sold, and its ticket (one to three items, paid
 by card or in cash), whose `lines` hold each label's price as the till writes it, so that the
 argus (`central_sales`) and reporting read the history as they read the stores' own sales.
+The history's sales and purchases are added to reporting's rollups as they are built, in the
+same transaction.
 
 The former system's records are told apart from the stores' own: their tickets are on till
 HISTORY_TILL, their labels use sequences from HISTORY_LABELS_FROM (far above what a store's own
@@ -37,6 +39,7 @@ from sqlalchemy import Connection, Table, func, select
 from recommerce.argus.history import (
     CLOSED_ON,
     FIRST_RELEASE_YEAR,
+    MAX_DAYS_IN_STOCK,
     SaleRecord,
     synthetic_sales,
 )
@@ -46,6 +49,7 @@ from recommerce.central.bootstrap import CentralNode
 from recommerce.central.db import catalog_tables as c
 from recommerce.central.db import sync_tables as s
 from recommerce.central.db import tables as t
+from recommerce.central.services.rollups import Rollups
 from recommerce.errors import Conflict, DomainError
 from recommerce.fiscal.vat import STANDARD_RATE, tax_line
 from recommerce.inventory.labels import MAX_SEQUENCE, label_code
@@ -213,8 +217,10 @@ def load_history(
             for sales in builder.batches(records):
                 for table, _columns in _LAYOUT:
                     sink.write(table, builder.take(table))
+                builder.write_rollups(conn)
                 if progress is not None:
                     progress(sales)
+            builder.rollups.write(conn)
     return HistoryLoaded(plan, builder.sales, builder.tickets, time.perf_counter() - started)
 
 
@@ -284,6 +290,9 @@ class _Builder:
             _ITEMS: [],
             _TICKETS: [],
         }
+        # Sums by day, written once no sale to come can add to them (`write_rollups`).
+        self.rollups = Rollups()
+        self.built_until: date | None = None  # the last day whose sales are built
         self.next_label: dict[int, int] = defaultdict(lambda: HISTORY_LABELS_FROM)
         self.next_ticket: dict[int, int] = defaultdict(lambda: 1)
         self.midnights: dict[date, datetime] = {}
@@ -295,6 +304,14 @@ class _Builder:
         self.rows[table.name] = []
         return rows
 
+    def write_rollups(self, conn: Connection) -> None:
+        """Add to the rollups the days no sale to come changes: the sales of the days built,
+        the purchases of the days before the oldest a sale to come may have bought on."""
+        if self.built_until is not None:
+            after = self.built_until + timedelta(days=1)
+            oldest_purchase = after - timedelta(days=MAX_DAYS_IN_STOCK)
+            self.rollups.write(conn, sales_before=after, purchases_before=oldest_purchase)
+
     def batches(self, records: Iterator[SaleRecord]) -> Iterator[int]:
         """Build the rows day by day; yields the number of sales built since the last yield,
         whenever FLUSH_ITEMS items are ready (and at the end)."""
@@ -305,6 +322,7 @@ class _Builder:
                 by_store[record.store_number].append(record)
             for store_number in sorted(by_store):
                 pending += self._store_day(store_number, day, by_store[store_number])
+            self.built_until = day
             if len(self.rows[_ITEMS]) >= FLUSH_ITEMS:
                 yield pending
                 pending = 0
@@ -357,6 +375,12 @@ class _Builder:
         tender = _CASH if cash else _CARD
         number = self.next_ticket[store]
         self.next_ticket[store] = number + 1
+        self.rollups.ticket(
+            day,
+            store,
+            _SALE,
+            [(r.category_code, r.price_cents, r.purchase_price_cents) for r in basket],
+        )
         self.rows[_TICKETS].append(
             (
                 ticket_id,
@@ -403,6 +427,7 @@ class _Builder:
         self.next_label[store] = sequence + 1
         label = label_code(store, sequence)
         paid = record.purchase_price_cents
+        self.rollups.bought(bought_on, store, record.category_code, paid)
         self.rows[_PURCHASES].append(
             (
                 purchase_id,

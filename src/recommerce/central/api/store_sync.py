@@ -48,7 +48,11 @@ class QuarantinePage(BaseModel):
     events: list[QuarantinedEventOut]
 
 
-def _statuses(conn: Connection, now: datetime, number: int | None = None) -> list[SyncStatusOut]:
+def sync_statuses(
+    conn: Connection, now: datetime, number: int | None = None
+) -> list[SyncStatusOut]:
+    """Each store's link as central sees it (one store with `number`): the API's overview and
+    the back office's sync health screen read the same figures."""
     cursor, stores = s.sync_cursors, t.stores
     parked = (
         select(s.quarantine.c.store_number, func.count().label("n"))
@@ -108,7 +112,7 @@ def _statuses(conn: Connection, now: datetime, number: int | None = None) -> lis
 def store_sync_status(number: int, central: CentralDep, _user: UserDep) -> SyncStatusOut:
     with central.reading() as conn:
         store_row(conn, number)
-        return _statuses(conn, central.clock.now(), number)[0]
+        return sync_statuses(conn, central.clock.now(), number)[0]
 
 
 @router.get(
@@ -118,7 +122,7 @@ def store_sync_status(number: int, central: CentralDep, _user: UserDep) -> SyncS
 )
 def sync_overview(central: CentralDep, _user: UserDep) -> list[SyncStatusOut]:
     with central.reading() as conn:
-        return _statuses(conn, central.clock.now())
+        return sync_statuses(conn, central.clock.now())
 
 
 @router.get(

@@ -60,6 +60,7 @@ events = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("payload", JSON, nullable=False),
     PrimaryKeyConstraint("store_number", "seq"),
+    Index("ix_events_received_at_store_number", "received_at", "store_number"),  # sync health
 )
 
 # Events that failed validation: acked (one bad event never blocks a store) and kept whole,

@@ -5,6 +5,7 @@ events are first gathered, in seq order, into the rows they write (`Changes`), a
 then written with one statement per table (executemany). Item statuses are the one place where
 order matters: the last event of the batch that touches an item decides its status, whether
 the item is new in this batch (its pending row is updated) or already known (one UPDATE).
+The batch's tickets and purchases are then added to reporting's rollups, one upsert per rollup.
 
 An event reaching this module has passed `recommerce.sync.validation`: the keys read here
 exist and have their types.
@@ -23,6 +24,7 @@ from recommerce.central.db import marketplace_tables as m
 from recommerce.central.db import sync_tables as s
 from recommerce.central.services.listings import ListingRefused, save_listings
 from recommerce.central.services.order_events import OrderEventRefused, apply_order_events
+from recommerce.central.services.rollups import add_batch
 from recommerce.central.services.transfers import TransferRefused, apply_transfer_events
 from recommerce.fiscal.closings import Period, closing_record_label
 from recommerce.inventory.model import ItemStatus
@@ -385,3 +387,12 @@ def write(conn: Connection, changes: Changes) -> None:
             )
         except OrderEventRefused as exc:
             raise Clash(str(exc)) from exc
+    if changes.tickets or changes.purchases:
+        # Last: the items a ticket names are in the read models by now (bought in this batch,
+        # or received through a transfer), each in the store that sells it.
+        add_batch(
+            conn,
+            tickets=changes.tickets,
+            purchases=changes.purchases,
+            items=changes.new_items.values(),
+        )

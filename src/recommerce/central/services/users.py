@@ -72,6 +72,11 @@ def log_in(conn: Connection, username: str, password: str, *, at: datetime, ttl:
     return token
 
 
+def revoke_token(conn: Connection, token: str) -> None:
+    """A token that logged out: refused from now on, wherever a copy of it is."""
+    conn.execute(delete(t.user_tokens).where(t.user_tokens.c.token_hash == _digest(token)))
+
+
 def user_for_token(conn: Connection, token: str, *, at: datetime) -> dict[str, str] | None:
     row = conn.execute(
         select(t.users.c.id, t.users.c.username, t.users.c.role)

@@ -46,22 +46,13 @@ from recommerce.store.ui.counter_forms import (
     purchase_in,
     values_of,
 )
-from recommerce.store.ui.pages import PageStaff, page
+from recommerce.store.ui.pages import PageStaff, forbidden, page
 
 router = APIRouter(include_in_schema=False)
 
 COUNTER = "counter/counter.html"
 GTIN_LENGTHS = (8, 12, 13, 14)  # GTIN-8, UPC-A, EAN-13, GTIN-14: what a scanner reads
 SEARCH_LIMIT = 12
-
-
-def _not_a_buyer(request: Request, node: StoreNode, staff: StaffMember) -> Response | None:
-    """A staff member without the BUY permission sees why, and nothing of the counter."""
-    try:
-        staff.require(Permission.BUY)
-    except DomainError as exc:
-        return page(request, node, staff, "counter/refused.html", {"error": exc}, status_code=403)
-    return None
 
 
 def _placed(refusal: DomainError | None) -> dict[str, Any]:
@@ -130,8 +121,8 @@ def _article(
 
 @router.get("/counter", response_class=HTMLResponse)
 def counter(request: Request, node: NodeDep, staff: PageStaff) -> Response:
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     return page(request, node, staff, COUNTER, _purchase(node, [], {}))
 
 
@@ -143,8 +134,8 @@ def search(
     q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     """Articles matching the typed text; a scanned GTIN opens its article directly."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     text = q.strip()
     context: dict[str, Any] = {"q": text, "results": None, "search_refusal": None}
     try:
@@ -164,8 +155,8 @@ def search(
 @router.get("/counter/articles/{article_id}", response_class=HTMLResponse)
 def choose_article(article_id: str, request: Request, node: NodeDep, staff: PageStaff) -> Response:
     """The chosen article's grading guide, to grade the object in hand."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     try:
         context = _article(node, staff, article_id[:36])
     except DomainError as exc:
@@ -184,8 +175,8 @@ def quote(
     grade: Annotated[str, Query(alias="new.grade")] = "",
 ) -> Response:
     """The argus' quote for the grade chosen: range, expected sale price, buy offer."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     try:
         chosen = grade_of(grade, field="new.grade")
         found = catalog_api.quote(QuoteIn(article_id=article_id[:36], grade=chosen), node, staff)
@@ -206,8 +197,8 @@ async def add_line(request: Request, node: NodeDep, staff: PageStaff) -> Respons
 
 def _add_line(request: Request, node: StoreNode, staff: StaffMember, form: FormData) -> Response:
     """The graded, priced object joins the purchase; a refusal keeps it in the panel."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     try:
         lines = lines_of(form)
         if len(lines) >= MAX_LINES:
@@ -242,8 +233,8 @@ async def remove_line(request: Request, node: NodeDep, staff: PageStaff) -> Resp
 
 def _remove_line(request: Request, node: StoreNode, staff: StaffMember, form: FormData) -> Response:
     """A line taken out of the purchase (the seller keeps that object)."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     values = values_of(form)
     try:
         lines = lines_of(form)
@@ -265,8 +256,8 @@ async def record(request: Request, node: NodeDep, staff: PageStaff) -> Response:
 
 def _record(request: Request, node: StoreNode, staff: StaffMember, form: FormData) -> Response:
     """Record the purchase with the API's handler; on refusal, the page again, nothing written."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     values = values_of(form)
     lines: list[Line] = []
     try:
@@ -281,8 +272,8 @@ def _record(request: Request, node: StoreNode, staff: StaffMember, form: FormDat
 @router.get("/counter/purchases/{purchase_id}/labels", response_class=HTMLResponse)
 def labels(purchase_id: str, request: Request, node: NodeDep, staff: PageStaff) -> Response:
     """The labels of a purchase's items, to print now or to reprint later."""
-    if refused := _not_a_buyer(request, node, staff):
-        return refused
+    if denied := forbidden(request, node, staff, Permission.BUY):
+        return denied
     try:
         purchase = purchases_api.get_purchase(purchase_id[:36], node, staff)
     except DomainError as exc:

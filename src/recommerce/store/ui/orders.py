@@ -24,7 +24,7 @@ from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.services import online_orders as orders
 from recommerce.store.sync.orders import AWAITING_PAYMENT, CANCELLED, REJECTED, TO_PREPARE
-from recommerce.store.ui.pages import PageStaff, is_partial, page, refused
+from recommerce.store.ui.pages import PageStaff, forbidden, is_partial, page, refused
 from recommerce.web.i18n import lazy_gettext
 
 router = APIRouter(include_in_schema=False)
@@ -73,10 +73,8 @@ def orders_page(
     view: Annotated[str, Query(max_length=20)] = "open",
     number: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
-    try:
-        staff.require(Permission.VIEW_STOCK)
-    except DomainError as exc:
-        return page(request, node, staff, "orders/list.html", {"error": exc}, status_code=403)
+    if denied := forbidden(request, node, staff, Permission.VIEW_STOCK):
+        return denied
     view = view if view in VIEWS else "open"
     wanted = number.strip().upper()
     found = orders.list_orders(node)

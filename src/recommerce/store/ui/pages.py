@@ -96,6 +96,18 @@ def page(
     )
 
 
+def forbidden(
+    request: Request, node: StoreNode, staff: StaffMember, permission: Permission
+) -> Response | None:
+    """The page that tells a staff member their role may not use this screen (403), or None
+    when it may."""
+    try:
+        staff.require(permission)
+    except DomainError as exc:
+        return page(request, node, staff, "forbidden.html", {"error": exc}, status_code=403)
+    return None
+
+
 def refused(
     request: Request,
     node: StoreNode,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,7 +26,7 @@ from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.services import register as register_service
 from recommerce.store.services.register import RegisterQuery
-from recommerce.store.ui.pages import PageStaff, page, refused
+from recommerce.store.ui.pages import PageStaff, forbidden, page, refused
 from recommerce.web.i18n import lazy_gettext
 
 router = APIRouter(include_in_schema=False)
@@ -119,15 +119,6 @@ def _page(
     return page(request, node, staff, "register/index.html", context)
 
 
-def _forbidden(request: Request, node: StoreNode, staff: StaffMember) -> Response | None:
-    """A staff member who may not consult the register sees why, and nothing of it."""
-    try:
-        staff.require(Permission.CONSULT_REGISTER)
-    except DomainError as exc:
-        return page(request, node, staff, "register/index.html", {"error": exc}, status_code=403)
-    return None
-
-
 @router.get("/register", response_class=HTMLResponse)
 def register_page(
     request: Request,
@@ -141,8 +132,8 @@ def register_page(
     seller: Short = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
-    if (forbidden := _forbidden(request, node, staff)) is not None:
-        return forbidden
+    if denied := forbidden(request, node, staff, Permission.CONSULT_REGISTER):
+        return denied
     form = _form(reason or "", book, date_from, date_to, serial, seller)
     if reason is None:  # the form alone: nothing consulted yet
         return _page(request, node, staff, form)
@@ -157,8 +148,8 @@ def register_page(
 def _export(
     request: Request, node: StoreNode, staff: StaffMember, form: dict[str, str], kind: str
 ) -> Response:
-    if (forbidden := _forbidden(request, node, staff)) is not None:
-        return forbidden
+    if denied := forbidden(request, node, staff, Permission.CONSULT_REGISTER):
+        return denied
     try:
         query = _query(form)
         if kind == "csv":
@@ -168,11 +159,12 @@ def _export(
         return _page(request, node, staff, form, error=exc)
 
 
-@router.get("/register/export.csv")
-def export_csv(
+@router.get("/register/export.{kind}")
+def export(
     request: Request,
     node: NodeDep,
     staff: PageStaff,
+    kind: Literal["csv", "pdf"],
     reason: Annotated[str, Query(max_length=300)] = "",
     book: Short = "",
     date_from: Short = "",
@@ -180,21 +172,6 @@ def export_csv(
     serial: Short = "",
     seller: Short = "",
 ) -> Response:
+    """The selection as CSV or as the printable PDF, logged as a consultation."""
     form = _form(reason, book, date_from, date_to, serial, seller)
-    return _export(request, node, staff, form, "csv")
-
-
-@router.get("/register/export.pdf")
-def export_pdf(
-    request: Request,
-    node: NodeDep,
-    staff: PageStaff,
-    reason: Annotated[str, Query(max_length=300)] = "",
-    book: Short = "",
-    date_from: Short = "",
-    date_to: Short = "",
-    serial: Short = "",
-    seller: Short = "",
-) -> Response:
-    form = _form(reason, book, date_from, date_to, serial, seller)
-    return _export(request, node, staff, form, "pdf")
+    return _export(request, node, staff, form, kind)

@@ -30,7 +30,7 @@ from recommerce.store.db import tables as t
 from recommerce.store.db.repositories import SqlCatalog
 from recommerce.store.services import markdowns, online, stock
 from recommerce.store.services.catalog import list_categories
-from recommerce.store.ui.pages import PageStaff, is_partial, page, refused
+from recommerce.store.ui.pages import PageStaff, forbidden, is_partial, page, refused
 from recommerce.web.i18n import lazy_gettext
 
 router = APIRouter(include_in_schema=False)
@@ -143,10 +143,8 @@ def stock_page(
 ) -> Response:
     search = StockSearch(q, _status(status), category or None, page_number)
     partial = is_partial(request)
-    try:
-        staff.require(Permission.VIEW_STOCK)
-    except DomainError as exc:
-        return page(request, node, staff, "stock/index.html", {"error": exc}, status_code=403)
+    if denied := forbidden(request, node, staff, Permission.VIEW_STOCK):
+        return denied
     with node.reading() as conn:
         rows, total = _search(conn, search)
         categories = list_categories(conn)

@@ -29,7 +29,7 @@ from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db.repositories import SqlItems
 from recommerce.store.db.till import SqlTickets
 from recommerce.store.services.receipts import approver, print_receipt, receipt_of
-from recommerce.store.ui.pages import PageStaff, is_partial, page
+from recommerce.store.ui.pages import PageStaff, forbidden, is_partial, page
 from recommerce.store.ui.till_forms import (
     TILL_COOKIE,
     ReturnForm,
@@ -55,17 +55,6 @@ async def posted_return(request: Request) -> ReturnForm:
 
 SaleFormDep = Annotated[SaleForm, Depends(posted_sale)]
 ReturnFormDep = Annotated[ReturnForm, Depends(posted_return)]
-
-
-def forbidden(
-    request: Request, node: StoreNode, staff: StaffMember, permission: Permission
-) -> Response | None:
-    """The page that says a staff member's role may not use this screen (403), or None."""
-    try:
-        staff.require(permission)
-    except DomainError as exc:
-        return page(request, node, staff, "till/forbidden.html", {"error": exc}, status_code=403)
-    return None
 
 
 def _remember_till(response: Response, till: str) -> Response:

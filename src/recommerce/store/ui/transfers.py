@@ -21,7 +21,7 @@ from recommerce.store.api.deps import NodeDep
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.services import transfers
 from recommerce.store.services.transfers import MAX_ITEMS, NOTE_MAX
-from recommerce.store.ui.pages import PageStaff, page, refused
+from recommerce.store.ui.pages import PageStaff, forbidden, page, refused
 from recommerce.web.i18n import lazy_gettext
 
 router = APIRouter(include_in_schema=False)
@@ -61,10 +61,8 @@ def _transfers_page(
     error: DomainError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    try:
-        staff.require(Permission.VIEW_STOCK)
-    except DomainError as exc:
-        return page(request, node, staff, "transfers/list.html", {"error": exc}, status_code=403)
+    if denied := forbidden(request, node, staff, Permission.VIEW_STOCK):
+        return denied
     context = {
         "incoming": transfers.list_transfers(node, direction=transfers.INCOMING),
         "outgoing": transfers.list_transfers(node, direction=transfers.OUTGOING),

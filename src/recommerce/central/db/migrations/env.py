@@ -9,6 +9,7 @@ from recommerce.central.db import (  # noqa: F401  (they register their tables o
     argus_tables,
     catalog_tables,
     marketplace_tables,
+    reporting_tables,
     sync_tables,
 )
 from recommerce.central.db.tables import metadata
