@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -13,6 +14,7 @@ from recommerce.money import Money
 from recommerce.pos.receipts import receipt_html, receipt_pdf
 from recommerce.pos.returns import RecordReturn, ReturnLineRequest, record_return
 from recommerce.pos.sale import RecordSale, SaleLineRequest, record_sale
+from recommerce.pos.tenders import TenderKind
 from recommerce.staff.model import StaffMember
 from recommerce.store.api.deps import NodeDep, StaffDep
 from recommerce.store.api.till_schemas import (
@@ -45,7 +47,16 @@ def _approver(node: StoreNode, approval: ApprovalIn | None) -> StaffMember | Non
         "record and the outbox event. Card tenders go through the payment terminal last."
     ),
 )
-def create_sale(body: SaleIn, node: NodeDep, staff: StaffDep) -> Response:
+async def create_sale(body: SaleIn, node: NodeDep, staff: StaffDep) -> Response:
+    # A sale paid without a card touches only the store's own database, for about a
+    # millisecond: it runs on the event loop, without a thread hop per sale (the till's most
+    # frequent request). A card tender waits on the payment terminal: in a worker thread.
+    if any(tender.kind is TenderKind.CARD for tender in body.tenders) or body.approval:
+        return await run_in_threadpool(_sell, body, node, staff)
+    return _sell(body, node, staff)
+
+
+def _sell(body: SaleIn, node: StoreNode, staff: StaffMember) -> Response:
     cmd = RecordSale(
         till=body.till,
         staff=staff,
