@@ -12,15 +12,13 @@ from recommerce.errors import DomainError
 from recommerce.store.api.deps import SESSION_COOKIE, NodeDep, request_token
 from recommerce.store.services import staff as staff_service
 from recommerce.store.ui.pages import PageStaff, page
+from recommerce.web.screens import safe_next
 
 router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    """Back to the page that asked for a login: a path on this site only."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
+    return safe_next(target, within="/", default="/")
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -24,8 +24,9 @@ from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
 from recommerce.store.services import online_orders as orders
 from recommerce.store.sync.orders import AWAITING_PAYMENT, CANCELLED, REJECTED, TO_PREPARE
-from recommerce.store.ui.pages import PageStaff, forbidden, is_partial, page, refused
+from recommerce.store.ui.pages import PageStaff, forbidden, page, refused
 from recommerce.web.i18n import lazy_gettext
+from recommerce.web.screens import is_partial
 
 router = APIRouter(include_in_schema=False)
 

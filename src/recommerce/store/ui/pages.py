@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from recommerce.errors import DomainError
@@ -20,6 +19,7 @@ from recommerce.staff.model import Permission, StaffMember
 from recommerce.store.api.deps import NodeDep, current_staff
 from recommerce.store.bootstrap import StoreNode
 from recommerce.web.i18n import render, staff_templates
+from recommerce.web.screens import LoginRequired, is_partial
 
 templates = staff_templates(Path(__file__).resolve().parent.parent / "templates")
 
@@ -38,31 +38,15 @@ MENU: tuple[tuple[str, str, Permission | None, str], ...] = (
 )
 
 
-class LoginRequired(HTTPException):
-    """A page asked for without a session: to the login page, then back."""
-
-    def __init__(self, request: Request) -> None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        location = "/login" if target == "/" else f"/login?next={quote(target)}"
-        super().__init__(status_code=303, headers={"Location": location})
-
-
 async def page_staff(request: Request, node: NodeDep) -> StaffMember:
     """The staff member at the keyboard; without a session, the login page."""
     try:
         return await current_staff(request, node)
     except DomainError:
-        raise LoginRequired(request) from None
+        raise LoginRequired(request, "/login") from None
 
 
 PageStaff = Annotated[StaffMember, Depends(page_staff)]
-
-
-def is_partial(request: Request) -> bool:
-    """An htmx request that wants a fragment, not the whole page."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
 
 
 def page(

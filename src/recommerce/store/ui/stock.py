@@ -30,8 +30,9 @@ from recommerce.store.db import tables as t
 from recommerce.store.db.repositories import SqlCatalog
 from recommerce.store.services import markdowns, online, stock
 from recommerce.store.services.catalog import list_categories
-from recommerce.store.ui.pages import PageStaff, forbidden, is_partial, page, refused
+from recommerce.store.ui.pages import PageStaff, forbidden, page, refused
 from recommerce.web.i18n import lazy_gettext
+from recommerce.web.screens import is_partial
 
 router = APIRouter(include_in_schema=False)
 

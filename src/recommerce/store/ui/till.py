@@ -29,7 +29,7 @@ from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db.repositories import SqlItems
 from recommerce.store.db.till import SqlTickets
 from recommerce.store.services.receipts import approver, print_receipt, receipt_of
-from recommerce.store.ui.pages import PageStaff, forbidden, is_partial, page
+from recommerce.store.ui.pages import PageStaff, forbidden, page
 from recommerce.store.ui.till_forms import (
     TILL_COOKIE,
     ReturnForm,
@@ -41,6 +41,7 @@ from recommerce.store.ui.till_forms import (
     till_state,
     unsellable_reason,
 )
+from recommerce.web.screens import is_partial
 
 router = APIRouter(include_in_schema=False)
 

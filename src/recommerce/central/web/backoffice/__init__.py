@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from recommerce.central.web.backoffice import (
     argus,
@@ -13,7 +13,9 @@ from recommerce.central.web.backoffice import (
     pages,
     sync_health,
 )
+from recommerce.web.screens import reader_locale
 
-router = APIRouter(include_in_schema=False)
+# Every screen runs in its reader's language, exports included.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(reader_locale)])
 for module in (pages, dashboards, sync_health, catalogue, argus, orders, conflicts):
     router.include_router(module.router)

@@ -31,7 +31,6 @@ from recommerce.central.web.backoffice.exports import Column, Kind, Sheet
 from recommerce.central.web.backoffice.pages import PREFIX, PageUser, not_found, page, today
 from recommerce.errors import NotFound
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import locale_of, set_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -211,7 +210,6 @@ def argus_page(
     user: PageUser,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    set_locale(locale_of(request))
     place = central.settings.effective_database_url
     with central.reading() as conn:
         newest = newest_guide(conn, place)
@@ -243,7 +241,6 @@ def argus_page(
 def article_guide(
     request: Request, article_id: str, central: CentralDep, user: PageUser
 ) -> Response:
-    set_locale(locale_of(request))
     on = today(central)
     with central.reading() as conn:
         try:

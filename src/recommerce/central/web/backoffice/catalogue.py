@@ -22,7 +22,6 @@ from recommerce.central.web.backoffice.exports import Column, Kind, Sheet
 from recommerce.central.web.backoffice.pages import PREFIX, Pages, PageUser, not_found, page
 from recommerce.errors import NotFound
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import locale_of, set_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,7 +92,6 @@ def search(
     category: Annotated[str, Query(max_length=40)] = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    set_locale(locale_of(request))
     fmt = exports.wanted_format(request)
     with central.reading() as conn:
         categories = catalog_queries.categories(conn)
@@ -130,7 +128,6 @@ def search(
 
 @router.get(f"{PREFIX}/catalogue/categories", response_class=HTMLResponse)
 def categories(request: Request, central: CentralDep, user: PageUser) -> Response:
-    set_locale(locale_of(request))
     with central.reading() as conn:
         known = catalog_queries.categories(conn)
         counts: dict[str, int] = {

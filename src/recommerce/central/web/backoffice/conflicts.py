@@ -18,7 +18,6 @@ from recommerce.central.web.backoffice import exports
 from recommerce.central.web.backoffice.exports import Column, Kind, Sheet
 from recommerce.central.web.backoffice.pages import PREFIX, Pages, PageUser, page
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import locale_of, set_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,7 +78,6 @@ def conflicts(
     store: Annotated[str, Query(max_length=3)] = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    set_locale(locale_of(request))
     store_number = int(store) if store.isascii() and store.isdigit() else None
     query = listed(store_number)
     fmt = exports.wanted_format(request)

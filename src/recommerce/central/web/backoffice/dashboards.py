@@ -26,7 +26,6 @@ from recommerce.central.web.backoffice.charts import Kind, Series, svg
 from recommerce.central.web.backoffice.figures import GRAINS, Dashboard, Grain, Period
 from recommerce.central.web.backoffice.pages import PREFIX, PageUser, page, today
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import locale_of, set_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -190,7 +189,6 @@ def _choices(conn: Connection) -> tuple[list[tuple[int, str]], list[tuple[str, s
 
 @router.get(f"{PREFIX}/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, central: CentralDep, user: PageUser) -> Response:
-    set_locale(locale_of(request))  # the tables' titles are in the reader's language
     now = today(central)
     with central.reading() as conn:
         asked = read_filters(

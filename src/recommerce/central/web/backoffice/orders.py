@@ -28,7 +28,7 @@ from recommerce.central.web.backoffice.pages import PREFIX, Pages, PageUser, not
 from recommerce.errors import NotFound
 from recommerce.marketplace.orders import Fulfilment, OrderStatus
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import lazy_gettext, locale_of, set_locale
+from recommerce.web.i18n import lazy_gettext
 
 router = APIRouter(include_in_schema=False)
 
@@ -138,7 +138,6 @@ def orders_list(
     q: Annotated[str, Query(max_length=254)] = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    set_locale(locale_of(request))
     status = status if status in set(OrderStatus) else ""
     store_number = int(store) if store.isascii() and store.isdigit() else None
     query = listed(status, store_number, q)
@@ -198,7 +197,6 @@ def history(order: Any, messages: list[Any]) -> list[Moment]:
 
 @router.get(f"{PREFIX}/orders/{{number}}", response_class=HTMLResponse)
 def order_page(request: Request, number: str, central: CentralDep, user: PageUser) -> Response:
-    set_locale(locale_of(request))  # the history is written in the reader's language
     with central.reading() as conn:
         try:
             order = service.order_by_number(conn, number[:20])

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -30,6 +30,7 @@ from recommerce.central.services.orders import MARKET_ZONE
 from recommerce.central.services.users import UserRole, log_in, revoke_token, user_for_token
 from recommerce.errors import DomainError, NotFound
 from recommerce.web.i18n import current_locale, render, staff_templates
+from recommerce.web.screens import LoginRequired, is_partial, safe_next
 
 PREFIX = "/backoffice"
 SESSION_COOKIE = "recommerce_backoffice"
@@ -101,20 +102,6 @@ def duration(value: timedelta) -> str:
 templates.env.filters.update(percent=percent, number=number, paris=in_paris, duration=duration)
 
 
-class LoginRequired(HTTPException):
-    """A page asked for without a session: to the login page, then back. An htmx request
-    (a filter sent once the session has lapsed) is told to load the login page whole, rather
-    than have it swapped into the page."""
-
-    def __init__(self, request: Request) -> None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        location = f"{PREFIX}/login?next={quote(target)}"
-        if request.headers.get("HX-Request") == "true":
-            super().__init__(status_code=401, headers={"HX-Redirect": location})
-        else:
-            super().__init__(status_code=303, headers={"Location": location})
-
-
 def _user(central: CentralNode, token: str) -> BackofficeUser | None:
     with central.reading() as conn:
         found = user_for_token(conn, token, at=central.clock.now())
@@ -128,18 +115,11 @@ async def page_user(request: Request, central: CentralDep) -> BackofficeUser:
     token = request.cookies.get(SESSION_COOKIE)
     user = await run_in_threadpool(_user, central, token) if token else None
     if user is None:
-        raise LoginRequired(request)
+        raise LoginRequired(request, f"{PREFIX}/login")
     return user
 
 
 PageUser = Annotated[BackofficeUser, Depends(page_user)]
-
-
-def is_partial(request: Request) -> bool:
-    """An htmx request that wants a fragment, not the whole page."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
 
 
 def today(central: CentralNode) -> date:
@@ -188,10 +168,7 @@ templates.env.globals["with_query"] = with_query
 
 
 def _safe_next(target: str | None) -> str:
-    """Back to the page that asked for a login: a back-office path only."""
-    if target and target.startswith(f"{PREFIX}/") and not target.startswith("//"):
-        return target
-    return HOME
+    return safe_next(target, within=f"{PREFIX}/", default=HOME)
 
 
 @router.get(PREFIX, response_class=HTMLResponse)

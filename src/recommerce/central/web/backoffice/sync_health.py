@@ -44,7 +44,7 @@ from recommerce.central.web.backoffice.pages import (
 )
 from recommerce.errors import NotFound
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import lazy_gettext, locale_of, set_locale
+from recommerce.web.i18n import lazy_gettext
 
 router = APIRouter(include_in_schema=False)
 
@@ -213,7 +213,6 @@ def overview_sheet(stores: list[StoreHealth]) -> Sheet:
 
 @router.get(f"{PREFIX}/sync", response_class=HTMLResponse)
 def sync_overview(request: Request, central: CentralDep, user: PageUser) -> Response:
-    set_locale(locale_of(request))
     now = central.clock.now()
     silence = timedelta(seconds=central.settings.store_silence_s)
     with central.reading() as conn:
@@ -259,7 +258,6 @@ def store_sync(
     user: PageUser,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    set_locale(locale_of(request))
     now = central.clock.now()
     silence = timedelta(seconds=central.settings.store_silence_s)
     fmt = exports.wanted_format(request)
