@@ -28,7 +28,7 @@ from recommerce.staff.model import StaffMember
 from recommerce.store.api.schemas import PurchaseIn, PurchaseLineIn
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db.repositories import SqlCatalog
-from recommerce.web.i18n import parse_euros
+from recommerce.store.ui.pages import typed_cents
 
 # The line's fields as the page carries them (hidden `line.<name>` inputs, and the new line's
 # `new.<name>` inputs), named as the API's `PurchaseLineIn`.
@@ -197,14 +197,7 @@ def checked_new_line(node: StoreNode, staff: StaffMember, form: Mapping[str, Any
     """
     typed = new_line_values(form)
     grade = grade_of(typed["new.grade"], field="new.grade")
-    try:
-        cents = parse_euros(typed["new.agreed_price"])
-    except ValueError:
-        raise DomainError(
-            f"{typed['new.agreed_price']!r} is not an amount in euros",
-            code=ErrorCode.INVALID_AMOUNT,
-            field="new.agreed_price",
-        ) from None
+    cents = typed_cents(typed["new.agreed_price"], "new.agreed_price")
     line = Line(
         article_id=typed["new.article_id"],
         grade=grade.value,

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from recommerce.errors import DomainError
+from recommerce.errors import DomainError, ErrorCode
 from recommerce.staff.model import Permission, StaffMember
 from recommerce.store.api.deps import NodeDep, current_staff
 from recommerce.store.bootstrap import StoreNode
-from recommerce.web.i18n import render, staff_templates
+from recommerce.web.i18n import parse_euros, render, staff_templates
 from recommerce.web.screens import LoginRequired, is_partial
 
 templates = staff_templates(Path(__file__).resolve().parent.parent / "templates")
@@ -78,6 +78,23 @@ def page(
         },
         status_code=status_code,
     )
+
+
+def typed_cents(text: str, field: str) -> int:
+    """An amount staff typed in euros (`12,50`), or a refusal naming the field."""
+    try:
+        return parse_euros(text)
+    except ValueError:
+        raise DomainError(
+            f"{text.strip()!r} is not an amount in euros",
+            code=ErrorCode.INVALID_AMOUNT,
+            field=field,
+        ) from None
+
+
+def cents_or_none(text: str, field: str) -> int | None:
+    """An amount typed in euros, or None for a field left empty."""
+    return typed_cents(text, field) if text.strip() else None
 
 
 def forbidden(

@@ -27,8 +27,8 @@ from recommerce.store.db.till import SqlTickets
 from recommerce.store.services import closings as closings_service
 from recommerce.store.services import sessions as sessions_service
 from recommerce.store.sync.totals import day_bounds, day_totals
-from recommerce.store.ui.pages import PageStaff, forbidden, page
-from recommerce.store.ui.till_forms import TILL_COOKIE, cents_or_none, till_name
+from recommerce.store.ui.pages import PageStaff, cents_or_none, forbidden, page
+from recommerce.store.ui.till_forms import TILL_COOKIE, till_name
 
 router = APIRouter(include_in_schema=False)
 

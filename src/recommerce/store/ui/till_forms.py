@@ -23,8 +23,9 @@ from recommerce.pos.tenders import TenderKind, TenderRequest
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db.repositories import SqlCatalog, SqlItems
 from recommerce.store.db.till import SqlStoreCredits, SqlTickets
+from recommerce.store.ui.pages import cents_or_none
 from recommerce.web.i18n import gettext as _
-from recommerce.web.i18n import moment, parse_euros
+from recommerce.web.i18n import moment
 
 TILL_COOKIE = "recommerce_till"  # the till this screen stands at, remembered by the browser
 DEFAULT_TILL = "T1"
@@ -43,20 +44,6 @@ def till_name(request: Request, given: str | None = None) -> str:
         return name
     remembered = request.cookies.get(TILL_COOKIE, "")
     return remembered if _TILL.fullmatch(remembered) else DEFAULT_TILL
-
-
-def cents_or_none(text: str, field: str) -> int | None:
-    """An amount typed in euros (`12,50`), or None for an empty field."""
-    if not text.strip():
-        return None
-    try:
-        return parse_euros(text)
-    except ValueError:
-        raise DomainError(
-            f"{text.strip()!r} is not an amount in euros",
-            code=ErrorCode.INVALID_AMOUNT,
-            field=field,
-        ) from None
 
 
 def unsellable_reason(error: DomainError) -> str | None:
