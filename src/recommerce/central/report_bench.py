@@ -41,9 +41,9 @@ from recommerce.argus.history import (
 from recommerce.central.bootstrap import CentralNode, bootstrap
 from recommerce.central.db import reporting_tables as r
 from recommerce.central.services.reporting import SalesRow, first_and_last_day, sales_report
-from recommerce.central.services.rollups import add
 from recommerce.central.services.stores import register_store
 from recommerce.central.settings import CentralSettings
+from recommerce.db.upsert import upsert_adding
 from recommerce.sim.history_load import BASKET_SIZES, BASKET_WEIGHTS
 from recommerce.sim.world import TIMEZONE
 
@@ -242,7 +242,7 @@ def _write(
                 (periods[p], stores[s], categories[c]) if with_category else (periods[p], stores[s])
             )
             rows.append(dict(zip(names, (*key, *sums), strict=True)))
-        add(conn, table, rows)
+        upsert_adding(conn, table, rows)
     return len(sold)
 
 

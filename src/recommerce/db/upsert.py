@@ -1,5 +1,5 @@
-"""Insert-or-ignore and insert-or-update in portable SQL: SQLite and PostgreSQL both say
-ON CONFLICT, each through its own dialect's `insert`."""
+"""Insert-or-ignore, insert-or-update and insert-or-add in portable SQL: SQLite and
+PostgreSQL both say ON CONFLICT, each through its own dialect's `insert`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,27 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     if not rows:
         return
     conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
+
+
+def upsert_adding(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows, or add their non-key columns to those of the row whose primary key
+    exists (sums kept by key). The rows' keys must be distinct: PostgreSQL refuses to update
+    a row twice in one statement."""
+    if not rows:
+        return
+    conn.execute(_adding_statement(conn.dialect.name, table), list(rows))
+
+
+@functools.cache
+def _adding_statement(dialect: str, table: Table) -> Any:
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    keys = [c.name for c in table.primary_key.columns]
+    added = {
+        c.name: table.c[c.name] + statement.excluded[c.name]
+        for c in table.columns
+        if c.name not in keys
+    }
+    return statement.on_conflict_do_update(index_elements=keys, set_=added)
 
 
 @functools.cache

@@ -28,7 +28,7 @@ from recommerce.central.db import catalog_tables as c
 from recommerce.central.db import reporting_tables as r
 from recommerce.central.db import sync_tables as s
 from recommerce.central.db import tables as t
-from recommerce.db.upsert import dialect_insert
+from recommerce.db.upsert import upsert_adding
 from recommerce.pos.ticket import TicketKind
 
 UNKNOWN_CATEGORY = ""  # the category of an item whose article central does not know
@@ -42,24 +42,6 @@ _UNKNOWN_ITEM: ItemFacts = (UNKNOWN_CATEGORY, 0)
 def summed(value: ColumnElement[Any]) -> ColumnElement[int]:
     """SUM as an integer on both databases (PostgreSQL sums a BIGINT as a NUMERIC)."""
     return cast(func.sum(value), BigInteger)
-
-
-def add(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Add the rows' measures to those of the rows of the same key; insert the new keys.
-    The rows' keys are distinct (PostgreSQL refuses to update a row twice in one statement)."""
-    if not rows:
-        return
-    statement = dialect_insert(conn)(table)
-    keys = [col.name for col in table.primary_key.columns]
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={
-            col.name: table.c[col.name] + statement.excluded[col.name]
-            for col in table.columns
-            if col.name not in keys
-        },
-    )
-    conn.execute(statement, list(rows))
 
 
 class _Cells:
@@ -91,8 +73,8 @@ class _Cells:
             month = months.setdefault((key[0].replace(day=1), *key[1:]), [0] * self.width)
             for i, value in enumerate(sums):
                 month[i] += value
-        add(conn, self.daily, daily)
-        add(
+        upsert_adding(conn, self.daily, daily)
+        upsert_adding(
             conn,
             self.monthly,
             [

@@ -26,11 +26,12 @@ from typing import Annotated, Any
 from babel.support import LazyProxy
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 
 from recommerce.central.api.deps import CentralDep
 from recommerce.central.api.store_sync import SyncStatusOut, sync_statuses
 from recommerce.central.db import sync_tables as s
+from recommerce.central.db import tables as t
 from recommerce.central.services.stores import store_row
 from recommerce.central.web.backoffice import exports
 from recommerce.central.web.backoffice.exports import Column, Kind, Sheet
@@ -116,28 +117,39 @@ class StoreHealth:
         return max(timedelta(0), self.newest_received_at - self.newest_occurred_at)
 
 
-def newest_events(conn: Connection) -> dict[int, tuple[datetime, datetime]]:
-    """Each store's newest event: when it happened and when central received it."""
+def newest_events(
+    conn: Connection, number: int | None = None
+) -> dict[int, tuple[datetime, datetime]]:
+    """Each store's newest event (or store `number`'s): when it happened and when central
+    received it. Read store by store down the events' key, never by a scan of all of them."""
     e = s.events
-    newest = (
-        select(e.c.store_number, func.max(e.c.seq).label("seq")).group_by(e.c.store_number)
-    ).subquery()
-    rows = conn.execute(
-        select(e.c.store_number, e.c.occurred_at, e.c.received_at).join(
-            newest, and_(newest.c.store_number == e.c.store_number, newest.c.seq == e.c.seq)
+
+    def newest(column: Any) -> Any:
+        return (
+            select(column)
+            .where(e.c.store_number == t.stores.c.number)
+            .order_by(e.c.seq.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-    )
-    return {row.store_number: (row.occurred_at, row.received_at) for row in rows}
+
+    query = select(t.stores.c.number, newest(e.c.occurred_at), newest(e.c.received_at))
+    if number is not None:
+        query = query.where(t.stores.c.number == number)
+    return {
+        store: (occurred, received)
+        for store, occurred, received in conn.execute(query)
+        if occurred is not None
+    }
 
 
-def received_since(conn: Connection, since: datetime) -> dict[int, int]:
+def received_since(conn: Connection, since: datetime, number: int | None = None) -> dict[int, int]:
     e = s.events
-    rows = conn.execute(
-        select(e.c.store_number, func.count())
-        .where(e.c.received_at >= since)
-        .group_by(e.c.store_number)
-    )
-    return {number: n for number, n in rows}
+    query = select(e.c.store_number, func.count()).where(e.c.received_at >= since)
+    if number is not None:
+        query = query.where(e.c.store_number == number)
+    rows = conn.execute(query.group_by(e.c.store_number))
+    return {store: n for store, n in rows}
 
 
 def start_of_today(now: datetime) -> datetime:
@@ -148,8 +160,8 @@ def start_of_today(now: datetime) -> datetime:
 def health_of_stores(
     conn: Connection, *, now: datetime, silence: timedelta, number: int | None = None
 ) -> list[StoreHealth]:
-    newest = newest_events(conn)
-    today = received_since(conn, start_of_today(now))
+    newest = newest_events(conn, number)
+    today = received_since(conn, start_of_today(now), number)
     out = []
     for status in sync_statuses(conn, now, number):
         occurred, received = newest.get(status.store_number, (None, None))
