@@ -52,6 +52,7 @@ from recommerce.central.db import tables as t
 from recommerce.central.services.rollups import Rollups
 from recommerce.errors import Conflict, DomainError
 from recommerce.fiscal.vat import STANDARD_RATE, tax_line
+from recommerce.ids import uuid7
 from recommerce.inventory.labels import MAX_SEQUENCE, label_code
 from recommerce.inventory.model import ItemStatus, VatRegime
 from recommerce.money import Money
@@ -490,17 +491,9 @@ def _margin_vat_cents(price_cents: int, purchase_cents: int) -> int:
 
 
 def _history_id(moment: datetime, rng: Random) -> str:
-    """An id in the layout of `recommerce.ids.new_id` (UUIDv7) for a record made at `moment`,
-    its random bits drawn from the history's seed: the same history gets the same ids."""
-    millis = int(moment.timestamp()) * 1000
-    rand = rng.getrandbits(74)
-    value = (millis & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version
-    value |= (rand >> 62) << 64
-    value |= 0b10 << 62  # variant
-    value |= rand & ((1 << 62) - 1)
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A UUIDv7 (`recommerce.ids`) for a record made at `moment`, its random bits drawn from
+    the history's seed: the same history gets the same ids."""
+    return uuid7(int(moment.timestamp()) * 1000, rng.getrandbits(74))
 
 
 # --- writing ------------------------------------------------------------------------------------

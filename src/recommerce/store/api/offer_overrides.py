@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from recommerce.errors import DomainError
 from recommerce.staff.model import Permission
 from recommerce.store.api.deps import NodeDep, StaffDep
 from recommerce.store.api.schemas import OfferOverrideOut
 from recommerce.store.db import tables as t
-from recommerce.store.services.register import FIRST_DAY, LAST_DAY
+from recommerce.store.services.register import check_day_range
 from recommerce.store.sync.totals import day_bounds
 
 router = APIRouter(prefix="/api/v1", tags=["buying"])
@@ -37,11 +36,7 @@ def list_offer_overrides(
 ) -> list[OfferOverrideOut]:
     # The manager who approves the till's large discounts reviews the counter's overrides.
     staff.require(Permission.APPROVE_DISCOUNT)
-    for name, day in (("date_from", date_from), ("date_to", date_to)):
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise DomainError(f"{name} {day.isoformat()} is out of range", field=name)
-    if date_from and date_to and date_from > date_to:
-        raise DomainError("date_from is after date_to", field="date_from")
+    check_day_range(date_from, date_to)
     o = t.offer_overrides
     query = (
         select(o, t.articles.c.name.label("article_name"), t.staff.c.username)

@@ -59,6 +59,15 @@ def _require_reason(reason: str) -> str:
     return reason.strip()
 
 
+def check_day_range(date_from: date | None, date_to: date | None) -> None:
+    """A search's days: each within the calendar the database can hold, in order."""
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise DomainError(f"{name} {day.isoformat()} is out of range", field=name)
+    if date_from and date_to and date_from > date_to:
+        raise DomainError("date_from is after date_to", field="date_from")
+
+
 def _existing(entry: RegisterEntry | None, book: RegisterBook, number: int) -> RegisterEntry:
     if entry is None:
         raise NotFound(
@@ -75,12 +84,7 @@ def consult(
     """Search the register and log who looked, when, for what and why, in one transaction."""
     staff.require(Permission.CONSULT_REGISTER)
     reason = _require_reason(query.reason)
-    for name in ("date_from", "date_to"):
-        day = getattr(query, name)
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise DomainError(f"{name} {day.isoformat()} is out of range", field=name)
-    if query.date_from and query.date_to and query.date_from > query.date_to:
-        raise DomainError("date_from is after date_to", field="date_from")
+    check_day_range(query.date_from, query.date_to)
     with node.uow() as uow:
         recorded_from, recorded_before = query.bounds(node.settings.zone)
         entries = uow.register.search(

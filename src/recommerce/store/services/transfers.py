@@ -17,6 +17,7 @@ store's register (rule A.3).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -410,7 +411,7 @@ def list_transfers(
         query = query.where(t.transfers.c.status == status)
     with node.reading() as conn:
         ids = conn.execute(query.limit(limit).offset(offset)).scalars().all()
-        return [_read(conn, transfer_id) for transfer_id in ids]
+        return _read_many(conn, ids)
 
 
 def get_transfer(node: StoreNode, id_or_number: str) -> Transfer:
@@ -439,23 +440,40 @@ def _find(conn: Connection, id_or_number: str, *where: Any) -> str | None:
 
 
 def _read(conn: Connection, transfer_id: str) -> Transfer:
-    row = conn.execute(select(t.transfers).where(t.transfers.c.id == transfer_id)).one()
-    lines = conn.execute(
-        select(t.transfer_items.c.item_id, t.transfer_items.c.label_code, t.transfer_items.c.status)
-        .where(t.transfer_items.c.transfer_id == transfer_id)
+    return _read_many(conn, [transfer_id])[0]
+
+
+def _read_many(conn: Connection, ids: Sequence[str]) -> list[Transfer]:
+    """The transfers of `ids`, in that order: two queries however many there are."""
+    rows = {
+        row.id: row for row in conn.execute(select(t.transfers).where(t.transfers.c.id.in_(ids)))
+    }
+    lines: dict[str, list[TransferLine]] = defaultdict(list)
+    for r in conn.execute(
+        select(
+            t.transfer_items.c.transfer_id,
+            t.transfer_items.c.item_id,
+            t.transfer_items.c.label_code,
+            t.transfer_items.c.status,
+        )
+        .where(t.transfer_items.c.transfer_id.in_(ids))
         .order_by(t.transfer_items.c.label_code)
-    ).all()
-    return Transfer(
-        id=row.id,
-        number=row.number,
-        direction=row.direction,
-        from_store=row.from_store,
-        to_store=row.to_store,
-        status=row.status,
-        note=row.note,
-        sent_at=row.sent_at,
-        sent_by=row.sent_by,
-        received_at=row.received_at,
-        received_by=row.received_by,
-        items=tuple(TransferLine(r.item_id, r.label_code, r.status) for r in lines),
-    )
+    ):
+        lines[r.transfer_id].append(TransferLine(r.item_id, r.label_code, r.status))
+    return [
+        Transfer(
+            id=row.id,
+            number=row.number,
+            direction=row.direction,
+            from_store=row.from_store,
+            to_store=row.to_store,
+            status=row.status,
+            note=row.note,
+            sent_at=row.sent_at,
+            sent_by=row.sent_by,
+            received_at=row.received_at,
+            received_by=row.received_by,
+            items=tuple(lines[row.id]),
+        )
+        for row in (rows[transfer_id] for transfer_id in ids)
+    ]
