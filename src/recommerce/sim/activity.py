@@ -9,7 +9,6 @@ Every outcome is counted (`Tally`) for the simulator's report.
 
 from __future__ import annotations
 
-import io
 import random
 import re
 import threading
@@ -21,10 +20,10 @@ from datetime import date
 from typing import Any, ClassVar
 
 import httpx
-from PIL import Image
 
 from recommerce.buyback.seller import SellerIdentity
 from recommerce.sim.chain import Chain, ChainStore
+from recommerce.sim.marketplace_bench import listing_photo
 
 TILL = "T1"
 FLOAT_CENTS = 15000
@@ -99,12 +98,6 @@ def seller_json(seller: SellerIdentity) -> dict[str, Any]:
             "expires_on": document.expires_on.isoformat() if document.expires_on else None,
         },
     }
-
-
-def listing_photo() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 190, 170)).save(out, "JPEG", quality=80)
-    return out.getvalue()
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,6 @@ class StorePlace:
     number: int
     name: str
     city: str
-    latitude: float | None = None
-    longitude: float | None = None
 
 
 @dataclass

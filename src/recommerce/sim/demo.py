@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,7 +73,6 @@ def run_demo(
     seed: int = 7,
     speed: float = DEMO_SPEED,
     history_years: int = DEMO_HISTORY_YEARS,
-    prepare: Callable[[CentralSettings, World], None] | None = None,
     console: Console | None = None,
 ) -> None:
     """Start the chain in `workdir` (what an earlier demo left there is wiped), print where
@@ -88,8 +86,6 @@ def run_demo(
     def prepare_central(settings: CentralSettings, world: World) -> None:
         if history_years:
             _load_history(settings, world, years=history_years, stores=stores, console=console)
-        if prepare is not None:
-            prepare(settings, world)
 
     simulation = chain_of(
         plan,

@@ -13,6 +13,7 @@ replaces measured in the same run.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
 import json
@@ -102,6 +103,7 @@ POLL_INTERVAL_S = 0.01  # how often each sold item is checked at central
 WATCHERS = 3  # polling threads, each with its own connection
 
 
+@functools.cache
 def listing_photo() -> bytes:
     """A small JPEG photo of an item (320 x 240), as a phone at the counter would send."""
     from PIL import Image, ImageDraw

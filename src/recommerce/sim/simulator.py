@@ -160,7 +160,7 @@ class Simulation:
         """Play `days` trading days after those already played."""
         for _ in range(days):
             day = self.first_day + timedelta(days=len(self.days))
-            self.play_day(day, self.articles)
+            self.play_day(day)
             last = self.days[-1]
             self.progress(
                 f"day {len(self.days)} ({day:%a %d %b}): {last.wall_s:.1f} s, settled in "
@@ -173,7 +173,7 @@ class Simulation:
         if offset > read_offset(self.clock_file):
             write_offset(self.clock_file, offset)
 
-    def play_day(self, day: date, articles: list[Article]) -> None:
+    def play_day(self, day: date) -> None:
         started = time.perf_counter()
         self.move_clock_to(datetime.combine(day, OPENING, ZONE))
         traffic = WEEKDAY_TRAFFIC[day.weekday()]
@@ -186,7 +186,7 @@ class Simulation:
                     store,
                     day=day,
                     rng=random.Random(self.rng.random()),
-                    articles=articles,
+                    articles=self.articles,
                     sellers=self.sellers,
                     shelf=self.shelves[store.number],
                     tally=self.tally,
@@ -476,7 +476,7 @@ def chain_of(
         if prepare is not None:
             prepare(settings, world)
 
-    places = [StorePlace(s.number, s.name, s.city, s.latitude, s.longitude) for s in world.stores]
+    places = [StorePlace(s.number, s.name, s.city) for s in world.stores]
     return Simulation(
         plan,
         workdir,

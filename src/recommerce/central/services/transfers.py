@@ -28,10 +28,9 @@ from recommerce.central.db import sync_tables as s
 from recommerce.central.db import tables as t
 from recommerce.central.services import feed
 from recommerce.inventory.model import ItemStatus
-from recommerce.sync.events import ITEMS_TRANSFERRED, TRANSFER_RECEIVED
+from recommerce.sync.events import ITEMS_TRANSFERRED
 from recommerce.sync.feed_events import TRANSFER_INCOMING, transfer_incoming
 
-TRANSFER_TYPES = frozenset({ITEMS_TRANSFERRED, TRANSFER_RECEIVED})
 # A transfer's status at central, and an item's within it.
 SENT = "sent"
 RECEIVED = "received"
