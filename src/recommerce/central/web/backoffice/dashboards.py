@@ -21,9 +21,10 @@ from starlette.datastructures import QueryParams
 from recommerce.central.api.deps import CentralDep
 from recommerce.central.db import tables as t
 from recommerce.central.services import catalog_queries, reporting
+from recommerce.central.services.reporting import Grain
 from recommerce.central.web.backoffice import exports, figures
 from recommerce.central.web.backoffice.charts import Kind, Series, svg
-from recommerce.central.web.backoffice.figures import GRAINS, Dashboard, Grain, Period
+from recommerce.central.web.backoffice.figures import GRAINS, Dashboard, Period
 from recommerce.central.web.backoffice.pages import PREFIX, PageUser, page, today
 from recommerce.web.i18n import gettext as _
 
@@ -194,8 +195,14 @@ def dashboard(request: Request, central: CentralDep, user: PageUser) -> Response
         asked = read_filters(
             request.query_params, today=now, known=reporting.first_and_last_day(conn)
         )
-        board = figures.read(conn, asked.period, today=now)
         stores, categories = _choices(conn)
+        board = figures.read(
+            conn,
+            asked.period,
+            today=now,
+            store_names=dict(stores),
+            category_names=dict(categories),
+        )
     fmt = exports.wanted_format(request)
     if fmt is not None:
         return _download(request, board, fmt)

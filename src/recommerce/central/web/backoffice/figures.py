@@ -8,21 +8,20 @@ sold: the items sold in the period over those items plus the items in stock toda
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from recommerce.central.db import tables as t
-from recommerce.central.services import catalog_queries, reporting
+from recommerce.central.services import reporting
+from recommerce.central.services.reporting import Grain
 from recommerce.central.web.backoffice.exports import Column, Kind, Sheet
 from recommerce.web.i18n import current_locale
 from recommerce.web.i18n import gettext as _
 
-Grain = Literal["day", "month", "year"]
 GRAINS: tuple[Grain, ...] = ("day", "month", "year")
 AGE_BUCKETS = ("age_0_30", "age_31_90", "age_91_180", "age_over_180")
 
@@ -136,14 +135,20 @@ def store_label(number: int) -> str:
     return f"{number:03d}"
 
 
-def read(conn: Connection, period: Period, *, today: date) -> Dashboard:
-    """Every figure of the dashboard for a period (stock: as it stands today)."""
+def read(
+    conn: Connection,
+    period: Period,
+    *,
+    today: date,
+    store_names: Mapping[int, str],
+    category_names: Mapping[str, str],
+) -> Dashboard:
+    """Every figure of the dashboard for a period (stock: as it stands today). The key
+    figures are the sums of the time series: each ticket and purchase is on one day."""
     stores = [period.store] if period.store is not None else None
     categories = [period.category] if period.category else None
     scope: dict[str, Any] = {"stores": stores, "categories": categories}
     window: dict[str, Any] = {"start": period.start, "end": period.end, **scope}
-    total_sales = reporting.sales_report(conn, grain=None, **window)
-    total_purchases = reporting.purchases_report(conn, grain=None, **window)
     sales_in_time = reporting.sales_report(conn, grain=period.grain, **window)
     purchases_in_time = reporting.purchases_report(conn, grain=period.grain, **window)
     sales_by_store = reporting.sales_report(conn, grain=None, by_store=True, **window)
@@ -152,10 +157,7 @@ def read(conn: Connection, period: Period, *, today: date) -> Dashboard:
     stock_by_category = reporting.stock_report(
         conn, today=today, by_store=False, by_category=True, **scope
     )
-    store_names: dict[int, str] = {
-        number: name for number, name in conn.execute(select(t.stores.c.number, t.stores.c.name))
-    }
-    category_names = {c.code: c.name for c in catalog_queries.categories(conn)}
+    total_sales, total_purchases = sales_in_time, purchases_in_time
 
     sold = sum(r.items_sold for r in total_sales)
     revenue = sum(r.revenue_cents for r in total_sales)
@@ -304,7 +306,7 @@ def _by_sheet(
     )
 
 
-def _stock_age_sheet(rows: Sequence[Any], store_names: dict[int, str]) -> Sheet:
+def _stock_age_sheet(rows: Sequence[Any], store_names: Mapping[int, str]) -> Sheet:
     out = [
         [
             store_label(r.store_number),
