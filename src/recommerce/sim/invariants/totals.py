@@ -18,9 +18,8 @@ from recommerce.central.services.reconcile import business_days, day_figures, re
 from recommerce.sim.invariants.databases import Databases, OpenStore
 from recommerce.sim.invariants.results import Findings, InvariantResult
 from recommerce.store.db import tables as t
-from recommerce.store.sync.totals import FIGURES, daily_grand_total, day_totals
-
-PARTS = ("count", "total_cents")
+from recommerce.store.sync.reconcile import day_differences
+from recommerce.store.sync.totals import daily_grand_total, day_totals
 
 
 def _store_days(store: OpenStore) -> set[date]:
@@ -55,33 +54,19 @@ def _check_store(store: OpenStore, dbs: Databases, findings: Findings) -> tuple[
     with store.reading() as conn:
         for day in days:
             mine = day_totals(conn, day, store.zone)
-            theirs = central[day]
-            for name in FIGURES:
-                at_store, at_central = (
-                    getattr(mine, name).as_dict(),
-                    getattr(theirs, name).as_dict(),
-                )
-                for part in PARTS:
-                    if at_store[part] != at_central[part]:
-                        findings.add(
-                            store=number,
-                            day=day,
-                            figure=f"{name}.{part}",
-                            problem="the store's database and central differ",
-                            at_store=at_store[part],
-                            at_central=at_central[part],
-                        )
             grand_total = daily_grand_total(conn, day)
-            closing = theirs.closing
-            central_grand_total = closing["grand_total_cents"] if closing else None
-            if grand_total != central_grand_total:
+            for gap in day_differences(mine, grand_total, central[day].as_dict()):
                 findings.add(
                     store=number,
                     day=day,
-                    figure="grand_total_cents",
-                    problem="the day's closing differs between the store and central",
-                    at_store=grand_total,
-                    at_central=central_grand_total,
+                    figure=gap.figure,
+                    problem=(
+                        "the day's closing differs between the store and central"
+                        if gap.figure == "grand_total_cents"
+                        else "the store's database and central differ"
+                    ),
+                    at_store=gap.store,
+                    at_central=gap.central,
                 )
     return len(days), agreeing
 
