@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 
 from recommerce.argus.history import WEEKDAY_TRAFFIC
 from recommerce.buyback.seller import SellerIdentity
@@ -40,7 +40,7 @@ from recommerce.sim.invariants.databases import StoreHandle, read_only_engine
 from recommerce.sim.invariants.probes import Probe, probe
 from recommerce.sim.invariants.results import report_dict
 from recommerce.sim.world import World, install
-from recommerce.store.db import tables as t
+from recommerce.store.sync.pusher import head_seq
 
 ZONE = ZoneInfo("Europe/Paris")
 OPENING = day_time(9, 30)
@@ -253,37 +253,44 @@ class Simulation:
         answer (paid orders are handed over as customers come for them); seconds waited."""
         started = time.perf_counter()
         deadline = started + timeout
-        while True:
-            waiting = self.unsettled()
-            if not waiting:
-                return time.perf_counter() - started
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"the chain did not settle in {timeout:.0f} s: {waiting}")
-            if "orders to hand over" in waiting:
-                _together([store_day.online_orders for store_day in self.store_days])
-            time.sleep(0.2)
-
-    def unsettled(self) -> dict[str, Any]:
-        heads = {store.number: _outbox_head(store.database_url) for store in self.chain.stores}
-        engine = create_engine(self.chain.central_settings.effective_database_url)
+        # One engine per database for the whole wait, polled every 0.2 s.
+        central = create_engine(self.chain.central_settings.effective_database_url)
+        stores = {store.number: create_engine(store.database_url) for store in self.chain.stores}
         try:
-            with engine.connect() as conn:
-                applied = {
-                    int(number): int(seq)
-                    for number, seq in conn.execute(
-                        select(s.sync_cursors.c.store_number, s.sync_cursors.c.last_applied_seq)
-                    )
-                }
-                open_orders = {
-                    str(status): int(count)
-                    for status, count in conn.execute(
-                        select(m.orders.c.status, func.count())
-                        .where(m.orders.c.status.in_(OPEN_ORDER_STATES))
-                        .group_by(m.orders.c.status)
-                    )
-                }
+            while True:
+                waiting = self.unsettled(central, stores)
+                if not waiting:
+                    return time.perf_counter() - started
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"the chain did not settle in {timeout:.0f} s: {waiting}")
+                if "orders to hand over" in waiting:
+                    _together([store_day.online_orders for store_day in self.store_days])
+                time.sleep(0.2)
         finally:
-            engine.dispose()
+            for engine in (central, *stores.values()):
+                engine.dispose()
+
+    @staticmethod
+    def unsettled(central: Engine, stores: dict[int, Engine]) -> dict[str, Any]:
+        heads = {}
+        for number, engine in stores.items():
+            with engine.connect() as conn:
+                heads[number] = head_seq(conn)
+        with central.connect() as conn:
+            applied = {
+                int(number): int(seq)
+                for number, seq in conn.execute(
+                    select(s.sync_cursors.c.store_number, s.sync_cursors.c.last_applied_seq)
+                )
+            }
+            open_orders = {
+                str(status): int(count)
+                for status, count in conn.execute(
+                    select(m.orders.c.status, func.count())
+                    .where(m.orders.c.status.in_(OPEN_ORDER_STATES))
+                    .group_by(m.orders.c.status)
+                )
+            }
         waiting: dict[str, Any] = {}
         behind = {
             n: head - applied.get(n, 0) for n, head in heads.items() if head > applied.get(n, 0)
@@ -352,17 +359,6 @@ def _together(tasks: list[Callable[[], None]]) -> None:
         thread.join()
     if failures:
         raise failures[0]
-
-
-def _outbox_head(database_url: str) -> int:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(select(func.coalesce(func.max(t.outbox.c.seq), 0))).scalar_one()
-            )
-    finally:
-        engine.dispose()
 
 
 def _aware(moment: datetime) -> datetime:
