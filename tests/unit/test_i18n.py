@@ -51,3 +51,17 @@ def test_a_refusal_is_said_in_french_with_its_english_details_beneath() -> None:
     assert i18n.error_text(error) == "Seller is 16 years old"
     assert i18n.error_detail(error) is None
     i18n.set_locale("fr")
+
+
+def test_a_moment_is_shown_at_the_readers_clock_not_in_utc() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    sold = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
+    i18n.set_locale("fr")
+    token = i18n._zone.set(ZoneInfo("Europe/Paris"))
+    try:
+        assert i18n.moment(sold) == "20/11/2026 11:30"
+    finally:
+        i18n._zone.reset(token)
+    assert i18n.moment(sold) == "20/11/2026 10:30"  # no reader's zone: the moment's own

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -45,6 +45,9 @@ CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "locale"
 STATIC_DIR = Path(__file__).parent / "static"  # htmx and the staff screens' stylesheet
 
 _locale: ContextVar[str] = ContextVar("recommerce_locale", default=DEFAULT_LOCALE)
+# The time zone moments are shown in: the store's own, head office's (Paris). The databases
+# keep UTC; None shows a moment in the zone it carries.
+_zone: ContextVar[tzinfo | None] = ContextVar("recommerce_zone", default=None)
 
 
 @cache
@@ -145,8 +148,12 @@ def day(value: date | None, style: str = "medium") -> str:
 
 
 def moment(value: datetime | None, style: str = "short") -> str:
+    """A moment in the page's language, at the reader's clock (the zone `render` was given)."""
     if value is None:
         return ""
+    zone = _zone.get()
+    if zone is not None:
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
     return str(format_datetime(value, format=style, locale=current_locale()))
 
 
@@ -249,10 +256,13 @@ def render(
     *,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> Response:
-    """A page in the language of its reader (the template is rendered here, in this context)."""
+    """A page in the language of its reader, its moments at the clock of `zone` (the template
+    is rendered here, in this context)."""
     locale = locale_of(request)
     set_locale(locale)
+    _zone.set(zone)
     response = templates.TemplateResponse(
         request,
         name,

@@ -77,6 +77,7 @@ def page(
             **(context or {}),
         },
         status_code=status_code,
+        zone=node.settings.zone,
     )
 
 

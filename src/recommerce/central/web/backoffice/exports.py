@@ -29,7 +29,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -39,6 +38,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from recommerce.central.services.orders import MARKET_ZONE
 from recommerce.web.i18n import euros_input
 
 FORMATS = ("csv", "xlsx")
@@ -46,7 +46,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 CSV_DELIMITER = ";"  # French Excel's list separator (see the module's docstring)
 BOM = "\ufeff"
-PARIS = ZoneInfo("Europe/Paris")  # the chain's head office reads times in Paris
+PARIS = MARKET_ZONE  # the chain's head office reads times in Paris
 MAX_EXPORT_ROWS = 100_000  # a list downloads whole up to this; filter it for more
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

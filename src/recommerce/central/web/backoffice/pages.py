@@ -12,7 +12,7 @@ and the services; they change nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -89,17 +89,12 @@ def number(value: int | None) -> str:
     return "—" if value is None else str(format_decimal(value, locale=current_locale()))
 
 
-def in_paris(value: datetime | None) -> datetime | None:
-    """A moment at head office's clock: central keeps UTC, Paris reads its own time."""
-    return None if value is None else value.astimezone(ZONE)
-
-
 def duration(value: timedelta) -> str:
     """A delay, roughly, in the reader's language: `3 min`, `2 h`, `5 j`."""
     return str(format_timedelta(value, format="short", locale=current_locale()))
 
 
-templates.env.filters.update(percent=percent, number=number, paris=in_paris, duration=duration)
+templates.env.filters.update(percent=percent, number=number, duration=duration)
 
 
 def _user(central: CentralNode, token: str) -> BackofficeUser | None:
@@ -147,6 +142,7 @@ def page(
             **(context or {}),
         },
         status_code=status_code,
+        zone=ZONE,
     )
 
 
