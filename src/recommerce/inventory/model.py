@@ -28,6 +28,15 @@ class VatRegime(StrEnum):
     NORMAL = "normal"
 
 
+class OffShelf(StrEnum):
+    """Why an item may not leave the shelf (sold at the till, sent to another store)."""
+
+    RESERVED = "reserved"  # an online order holds it
+    SOLD = "sold"
+    NOT_IN_STOCK = "not_in_stock"  # in transit, to repair, scrapped, given back
+    WITHDRAWAL_PERIOD = "withdrawal_period"  # its seller may still take it back (rule A.8)
+
+
 # The allowed moves of an item, as data: the only place that says what may follow what.
 ALLOWED_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
     ItemStatus.IN_STOCK: frozenset(
@@ -77,6 +86,21 @@ class Item:
     reserved_for: str | None = None  # the online order holding it while RESERVED
     sold_on: str | None = None  # the ticket that sold it while SOLD
     history: list[tuple[ItemStatus, ItemStatus]] = field(default_factory=list)
+
+    def off_shelf(self, now: datetime) -> tuple[OffShelf, dict[str, str | None]] | None:
+        """Why the item may not leave the shelf at `now`, with what says which (the order that
+        holds it, the ticket that sold it, the end of the withdrawal period); None when it
+        may."""
+        if self.status is ItemStatus.RESERVED:
+            return OffShelf.RESERVED, {"order": self.reserved_for}
+        if self.status is ItemStatus.SOLD:
+            return OffShelf.SOLD, {"ticket": self.sold_on}
+        if self.status is not ItemStatus.IN_STOCK:
+            return OffShelf.NOT_IN_STOCK, {}
+        if self.resale_blocked_until is not None and self.resale_blocked_until > now:
+            # Code pénal R321-6-1 / business-rules A.8: the seller may still withdraw it.
+            return OffShelf.WITHDRAWAL_PERIOD, {"until": self.resale_blocked_until.isoformat()}
+        return None
 
     def set_status(self, new: ItemStatus) -> None:
         """Move the item to `new`, or refuse if the lifecycle does not allow it."""

@@ -14,7 +14,7 @@ from recommerce.errors import DomainError, ErrorCode
 from recommerce.fiscal.journal import TICKET, FiscalKey, JournalRecord, append_sealed
 from recommerce.fiscal.vat import STANDARD_RATE, tax_line
 from recommerce.ids import new_id
-from recommerce.inventory.model import Item, ItemStatus
+from recommerce.inventory.model import Item, ItemStatus, OffShelf
 from recommerce.money import Money, total
 from recommerce.pos.ports import TillUnitOfWork
 from recommerce.pos.tenders import Settlement, Tender, TenderKind, TenderRequest, settle
@@ -60,37 +60,28 @@ def check_sellable(
 ) -> None:
     """Refuse an item the till must not sell, saying why (business-rules A.8, architecture 3).
     An item reserved for online order `order` is sold by the sale that fulfils that order."""
-    if item.status is ItemStatus.RESERVED and order is not None and item.reserved_for == order:
+    refusal = item.off_shelf(now)
+    if refusal is None:
         return
-    if item.status is ItemStatus.RESERVED:
-        raise DomainError(
-            f"item {item.label_code} is reserved for online order {item.reserved_for}",
-            code=ErrorCode.ITEM_NOT_SELLABLE,
-            field=field,
-            order=item.reserved_for,
-        )
-    if item.status is ItemStatus.SOLD:
-        raise DomainError(
-            f"item {item.label_code} was already sold on ticket {item.sold_on}",
-            code=ErrorCode.ITEM_NOT_SELLABLE,
-            field=field,
-            ticket=item.sold_on,
-        )
-    if item.status is not ItemStatus.IN_STOCK:
-        raise DomainError(
-            f"item {item.label_code} is {item.status.value.replace('_', ' ')}, not on sale",
-            code=ErrorCode.ITEM_NOT_SELLABLE,
-            field=field,
-        )
-    if item.resale_blocked_until is not None and item.resale_blocked_until > now:
-        until = item.resale_blocked_until.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-        # Code pénal R321-6-1 / business-rules A.8: the seller may still withdraw.
-        raise DomainError(
-            f"item {item.label_code} is under the sellers' withdrawal period until {until}",
-            code=ErrorCode.ITEM_NOT_SELLABLE,
-            field=field,
-            until=item.resale_blocked_until.isoformat(),
-        )
+    why, details = refusal
+    if why is OffShelf.RESERVED and order is not None and item.reserved_for == order:
+        return
+    label = item.label_code
+    said = {
+        OffShelf.RESERVED: f"item {label} is reserved for online order {item.reserved_for}",
+        OffShelf.SOLD: f"item {label} was already sold on ticket {item.sold_on}",
+        OffShelf.NOT_IN_STOCK: f"item {label} is {item.status.value.replace('_', ' ')}, not on sale",
+        OffShelf.WITHDRAWAL_PERIOD: (
+            f"item {label} is under the sellers' withdrawal period until {withdrawal_end(item, zone)}"
+        ),
+    }
+    raise DomainError(said[why], code=ErrorCode.ITEM_NOT_SELLABLE, field=field, **details)
+
+
+def withdrawal_end(item: Item, zone: tzinfo) -> str:
+    """The end of the item's withdrawal period, at the store's clock."""
+    blocked = item.resale_blocked_until
+    return blocked.astimezone(zone).strftime("%d/%m/%Y %H:%M") if blocked else ""
 
 
 def check_till_can_take_tickets(

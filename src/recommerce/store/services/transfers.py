@@ -27,8 +27,9 @@ from sqlalchemy import Connection, insert, select, update
 
 from recommerce.errors import Conflict, DomainError, ErrorCode, NotFound
 from recommerce.ids import new_id
-from recommerce.inventory.model import Item, ItemStatus
+from recommerce.inventory.model import Item, ItemStatus, OffShelf
 from recommerce.money import Money
+from recommerce.pos.sale import withdrawal_end
 from recommerce.staff.model import Permission, StaffMember
 from recommerce.store.bootstrap import StoreNode
 from recommerce.store.db import tables as t
@@ -186,38 +187,29 @@ def send(
 def _check_transferable(item: Item, now: datetime, zone: tzinfo, *, field: str) -> None:
     """Only an item on this store's shelf leaves it: not one an online order holds, not one
     sold, not one off the shelf."""
+    refusal = item.off_shelf(now)
+    if refusal is None:
+        return
+    why, details = refusal
     label = item.label_code
-    if item.status is ItemStatus.RESERVED:
-        raise DomainError(
-            f"item {label} is reserved for online order {item.reserved_for}: it stays here",
-            code=ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN,
-            field=field,
-            order=item.reserved_for,
-        )
-    if item.status is ItemStatus.SOLD:
-        raise DomainError(
-            f"item {label} was sold on ticket {item.sold_on}: it is no longer in stock",
-            code=ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN,
-            field=field,
-            ticket=item.sold_on,
-        )
-    if item.status is not ItemStatus.IN_STOCK:
-        raise DomainError(
+    said = {
+        OffShelf.RESERVED: (
+            f"item {label} is reserved for online order {item.reserved_for}: it stays here"
+        ),
+        OffShelf.SOLD: f"item {label} was sold on ticket {item.sold_on}: it is no longer in stock",
+        OffShelf.NOT_IN_STOCK: (
             f"item {label} is {item.status.value.replace('_', ' ')}: only items in stock "
-            "can be transferred",
-            code=ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN,
-            field=field,
-        )
-    if item.resale_blocked_until is not None and item.resale_blocked_until > now:
-        until = item.resale_blocked_until.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-        # Code pénal R321-6-1 / business-rules A.8: the seller may still come back for it here.
-        raise DomainError(
-            f"item {label} is under the seller's withdrawal period until {until}: it stays "
-            "in the store that bought it",
-            code=ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN,
-            field=field,
-            until=item.resale_blocked_until.isoformat(),
-        )
+            "can be transferred"
+        ),
+        # The seller may still come back for it here (business-rules A.8).
+        OffShelf.WITHDRAWAL_PERIOD: (
+            f"item {label} is under the seller's withdrawal period until "
+            f"{withdrawal_end(item, zone)}: it stays in the store that bought it"
+        ),
+    }
+    raise DomainError(
+        said[why], code=ErrorCode.ITEM_STATUS_TRANSITION_FORBIDDEN, field=field, **details
+    )
 
 
 def receive(
